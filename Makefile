@@ -1,0 +1,79 @@
+# Entry points: `make demo` (JupyterLab on notebooks/) and `make test` (what CI runs).
+#
+# Every step leaves a stamp in .build/ (or is its own output), so a re-run redoes only what
+# changed. The tests run against the real wheel, installed into .venv like a user's install:
+# JS sources -> syncstate/labextension -> dist/*.whl -> .venv.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := test
+
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PY := $(BIN)/python
+PIP := $(PY) -m pip --disable-pip-version-check
+STAMPS := .build
+CHROMIUM := /usr/bin/chromium
+
+# jlpm, jupyter, ruff, mypy and pytest all come from the venv.
+export PATH := $(BIN):$(PATH)
+
+JS_SOURCES := $(shell find js/src js/style -type f) js/package.json js/tsconfig.json
+PY_SOURCES := $(shell find syncstate -name '*.py') pyproject.toml install.json $(wildcard README.md)
+LABEXTENSION := syncstate/labextension/package.json
+
+.PHONY: setup demo test chromium clean
+
+setup: $(STAMPS)/wheel chromium
+
+demo: setup
+	jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+
+test: setup
+	ruff check .
+	mypy
+	cd js && jlpm typecheck
+	pytest tests/
+	cd js && jlpm test
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMPS)/python-deps: pyproject.toml tools/requirements.py | $(PY)
+	@mkdir -p $(STAMPS)
+	$(PIP) install 'tomli; python_version < "3.11"'
+	$(PY) tools/requirements.py test dev > $(STAMPS)/requirements.txt
+	$(PIP) install -r $(STAMPS)/requirements.txt
+	touch $@
+
+# On CI (CI=true) jlpm refuses to change yarn.lock: the committed lock must match package.json.
+$(STAMPS)/js-deps: js/package.json js/yarn.lock $(STAMPS)/python-deps
+	cd js && jlpm install
+	touch $@
+
+$(LABEXTENSION): $(JS_SOURCES) $(STAMPS)/js-deps
+	cd js && jlpm build:prod
+	touch $@
+
+# No build isolation: the build requirements are in the venv, and the extension is built above
+# (the wheel's build hook skips the JS build when the built extension exists).
+$(STAMPS)/wheel: $(LABEXTENSION) $(PY_SOURCES) $(STAMPS)/python-deps
+	rm -rf dist
+	$(PIP) wheel --no-deps --no-build-isolation -w dist .
+	$(PIP) install --force-reinstall --no-deps dist/syncstate-*.whl
+	touch $@
+
+# The browser tests drive Debian's chromium (Playwright's own browser downloads are not used).
+chromium:
+	@if [ -x $(CHROMIUM) ]; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+		echo "warning: $(CHROMIUM) is missing, so the browser tests will fail." >&2; \
+		echo "Install it as root: apt-get update && apt-get install -y chromium" >&2; \
+	fi
+
+clean:
+	rm -rf $(STAMPS) dist js/lib js/tsconfig.tsbuildinfo syncstate/labextension

@@ -1,0 +1,132 @@
+/**
+ * Running an anywidget front-end module (AFM) against a Mirror. Each view gets its own
+ * proxy of the model so that everything the module listens to is removed with the view.
+ */
+
+import { isObject } from './json';
+import type { Listener } from './events';
+import type { AnyModel, Mirror } from './mirror';
+
+type Cleanup = unknown; // a function to call on disposal, or anything else (ignored)
+
+export interface AFM {
+  initialize?: (context: { model: AnyModel }) => Cleanup | Promise<Cleanup>;
+  render?: (context: { model: AnyModel; el: HTMLElement }) => Cleanup | Promise<Cleanup>;
+}
+
+/** Evaluates module source text and returns its namespace. */
+export type ModuleImporter = (source: string) => Promise<Record<string, unknown>>;
+
+/** The browser way: a Blob URL, imported natively (bundlers are told to leave the import alone). */
+export async function importFromBlob(source: string): Promise<Record<string, unknown>> {
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  try {
+    return await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+function asFunction<F>(value: unknown): F | undefined {
+  return typeof value === 'function' ? (value as F) : undefined;
+}
+
+/**
+ * Loads an AFM from source. Accepted shapes: `export default {render, initialize}`,
+ * `export default () => ({render, initialize})` (possibly async), or named exports.
+ */
+export async function loadModule(source: string, importer: ModuleImporter = importFromBlob): Promise<AFM> {
+  const namespace = await importer(source);
+  const main = typeof namespace.default === 'function' ? await namespace.default() : namespace.default;
+  const exports = isObject(main) ? main : namespace;
+  const afm: AFM = { initialize: asFunction(exports.initialize), render: asFunction(exports.render) };
+  if (!afm.initialize && !afm.render) {
+    throw new TypeError('The module exports neither "render" nor "initialize"');
+  }
+  return afm;
+}
+
+/** The model as one view (or the initialization) sees it: its listeners are all registered under `context`. */
+export function scopeModel(mirror: Mirror, context: object): AnyModel {
+  return {
+    get: key => mirror.get(key),
+    set: (key, value) => mirror.set(key, value),
+    save_changes: () => mirror.save_changes(),
+    patch: ops => mirror.patch(ops),
+    send: (content, callbacks, buffers) => mirror.send(content, callbacks, buffers),
+    on: (event: string, cb: Listener) => mirror.on(event, cb, context),
+    off: (event?: string | null, cb?: Listener | null) => mirror.off(event ?? null, cb ?? null, context),
+    onPath: (pointer, cb) => mirror.onPath(pointer, cb, context),
+    widget_manager: {
+      get_model: async id => scopeModel(await mirror.widget_manager.get_model(id), context)
+    }
+  };
+}
+
+function runCleanup(cleanup: Cleanup): void {
+  if (typeof cleanup === 'function') {
+    cleanup();
+  }
+}
+
+interface Initialization {
+  afm: AFM;
+  ready: Promise<void>;
+  dispose: () => void;
+}
+
+const initializations = new WeakMap<Mirror, Initialization>();
+
+/**
+ * Calls `initialize` once per mirror (again only if the module changed). Its listeners and
+ * cleanup live until the model closes or another module replaces this one.
+ */
+function initializeOnce(afm: AFM, mirror: Mirror): Promise<void> {
+  const current = initializations.get(mirror);
+  if (current?.afm === afm) {
+    return current.ready;
+  }
+  current?.dispose();
+  const context = {};
+  let disposed = false;
+  let cleanup: Cleanup;
+  const dispose = (): void => {
+    disposed = true;
+    mirror.off(null, null, context);
+    runCleanup(cleanup);
+  };
+  const ready = (async () => {
+    cleanup = await afm.initialize?.({ model: scopeModel(mirror, context) });
+    if (disposed) {
+      runCleanup(cleanup);
+    }
+  })();
+  mirror.on('close', dispose, context);
+  initializations.set(mirror, { afm, ready, dispose });
+  return ready;
+}
+
+/**
+ * Renders a view of `mirror` into `el`. Resolves to the function that removes the view:
+ * it drops every listener the module added through this view's model and calls the
+ * cleanup `render` returned.
+ */
+export async function renderView(afm: AFM, mirror: Mirror, el: HTMLElement): Promise<() => void> {
+  await initializeOnce(afm, mirror);
+  const context = {};
+  let cleanup: Cleanup;
+  try {
+    cleanup = await afm.render?.({ model: scopeModel(mirror, context), el });
+  } catch (error) {
+    mirror.off(null, null, context);
+    throw error;
+  }
+  let removed = false;
+  return () => {
+    if (!removed) {
+      removed = true;
+      mirror.off(null, null, context);
+      runCleanup(cleanup);
+    }
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The models a notebook can show: those of whichever kernel its session currently has.
+ */
+import type { ISessionContext } from '@jupyterlab/apputils';
+import { type ISignal, Signal } from '@lumino/signaling';
+
+import type { Mirror } from '../core';
+import { KernelModels } from './manager';
+
+export class NotebookModels {
+  private current: KernelModels | null = null;
+  private readonly added = new Signal<NotebookModels, Mirror>(this);
+
+  constructor(private readonly sessionContext: ISessionContext) {
+    // A restart also fires kernelChanged (with the same connection): following it is harmless.
+    sessionContext.kernelChanged.connect(this.follow, this);
+    this.follow();
+  }
+
+  /** Emitted for every model of the current kernel that becomes known. */
+  get modelAdded(): ISignal<NotebookModels, Mirror> {
+    return this.added;
+  }
+
+  /**
+   * The model, once the session has a kernel and that kernel's existing models are known;
+   * null when it does not exist there (restarted kernel, closed model, another kernel's output).
+   */
+  async find(modelId: string): Promise<Mirror | null> {
+    const known = this.current?.get(modelId);
+    if (known !== undefined) {
+      return known;
+    }
+    await this.sessionContext.ready;
+    const models = this.current;
+    if (models === null) {
+      return null;
+    }
+    await models.ready;
+    return models.get(modelId) ?? null;
+  }
+
+  dispose(): void {
+    this.sessionContext.kernelChanged.disconnect(this.follow, this);
+    this.current?.modelAdded.disconnect(this.relay, this);
+    this.current = null;
+    Signal.clearData(this);
+  }
+
+  /** Registers the comm target on the session's kernel as soon as there is one. */
+  private follow(): void {
+    const kernel = this.sessionContext.session?.kernel ?? null;
+    const next = kernel === null ? null : KernelModels.for(kernel);
+    if (next === this.current) {
+      return;
+    }
+    this.current?.modelAdded.disconnect(this.relay, this);
+    this.current = next;
+    next?.modelAdded.connect(this.relay, this);
+  }
+
+  private relay(_sender: KernelModels, mirror: Mirror): void {
+    this.added.emit(mirror);
+  }
+}

@@ -1,0 +1,11 @@
+"""syncstate: declarative synced state on Jupyter comms.
+
+Subclass `Model`, tag traits `sync=True`, give it an ES-module view in `_esm`; every change in
+either direction travels as a JSON Patch. See README.md and docs/.
+"""
+
+from .model import Model
+from .protocol import PROTOCOL, Limits, ProtocolError, limits
+
+__version__ = "0.1.0"
+__all__ = ["PROTOCOL", "Limits", "Model", "ProtocolError", "__version__", "limits"]

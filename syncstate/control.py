@@ -1,0 +1,130 @@
+"""The registries of live models and model classes, and the frontend-opened control comm.
+
+A frontend opens a comm with target `syncstate` to ask for the state of every live model (after
+a page reload) or to create a model of a registered class. docs/protocol.md, "The control comm".
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import comm
+
+from .protocol import (
+    BAD_MESSAGE,
+    FORBIDDEN,
+    INTERNAL,
+    INVALID,
+    TARGET,
+    UNKNOWN_CLASS,
+    UNKNOWN_METHOD,
+    ProtocolError,
+)
+from .serialize import put_buffers, take_buffers, to_wire
+
+if TYPE_CHECKING:
+    from .model import Model
+
+log = logging.getLogger("syncstate")
+_models: dict[str, Model] = {}
+_classes: dict[str, type[Model]] = {}
+_registered_on: set[int] = set()
+
+
+def register_class(cls: type[Model]) -> None:
+    _classes[f"{cls.__module__}.{cls.__qualname__}"] = cls
+
+
+def register_model(model: Model) -> None:
+    _models[model.model_id] = model
+
+
+def unregister_model(model: Model) -> None:
+    _models.pop(model.model_id, None)
+
+
+def live_model(model_id: str) -> Model | None:
+    return _models.get(model_id)
+
+
+def live_models() -> list[Model]:
+    """Every model whose comm is open (closed models are forgotten, hence collectable)."""
+    return list(_models.values())
+
+
+def ensure_target() -> None:
+    """Register the control comm target with the current comm manager, once per manager."""
+    manager = comm.get_comm_manager()
+    if manager is not None and id(manager) not in _registered_on:
+        manager.register_target(TARGET, _on_open)
+        _registered_on.add(id(manager))
+
+
+def _on_open(channel: Any, open_msg: dict[str, Any]) -> None:
+    def on_msg(msg: dict[str, Any]) -> None:
+        _handle(channel, msg)
+
+    channel.on_msg(on_msg)
+    data = open_msg.get("content", {}).get("data")
+    if isinstance(data, dict) and data.get("method"):
+        _handle(channel, open_msg)
+
+
+def _handle(channel: Any, msg: dict[str, Any]) -> None:
+    data = msg.get("content", {}).get("data") if isinstance(msg, dict) else None
+    request = data.get("request") if isinstance(data, dict) else None
+    try:
+        if not isinstance(data, dict):
+            raise ProtocolError(BAD_MESSAGE, "a message must be a JSON object")
+        method = data.get("method")
+        if method == "list":
+            _reply_models(channel, request)
+        elif method == "create":
+            put_buffers(data, data.get("buffer_paths"), msg.get("buffers") or [])
+            model = _create(data.get("class"), data.get("state", {}))
+            channel.send({"method": "created", "request": request, "model_id": model.model_id})
+        else:
+            raise ProtocolError(UNKNOWN_METHOD, f"unknown method {method!r}")
+    except ProtocolError as error:
+        channel.send({"method": "error", "request": request, "code": error.code,
+                      "message": error.message})
+    except Exception as error:
+        log.exception("syncstate: unexpected error on the control comm")
+        channel.send({"method": "error", "request": request, "code": INTERNAL,
+                      "message": f"{type(error).__name__}: {error}"})
+
+
+def _reply_models(channel: Any, request: Any) -> None:
+    models = {
+        m.model_id: {
+            "model": f"{type(m).__module__}.{type(m).__qualname__}",
+            "version": m.version,
+            "state": to_wire(m._state),
+        }
+        for m in live_models()
+    }
+    data = {"method": "models", "request": request, "models": models}
+    roots = [["models", mid, "state", key] for mid, entry in models.items() for key in entry["state"]]
+    paths, buffers = take_buffers(data, roots)
+    data["buffer_paths"] = paths
+    channel.send(data, buffers=buffers)
+
+
+def _create(name: Any, state: Any) -> Model:
+    cls = _classes.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ProtocolError(UNKNOWN_CLASS, f"no registered model class {name!r}")
+    if not isinstance(state, dict):
+        raise ProtocolError(BAD_MESSAGE, "'state' must be an object of field values")
+    kwargs = {}
+    for key, value in state.items():
+        if not (isinstance(key, str) and cls._sync_traits().get(key) is not None):
+            raise ProtocolError(FORBIDDEN, f"{key!r} is not a synced field of {name}")
+        kwargs[key] = value
+    from traitlets import TraitError
+
+    try:
+        return cls(**kwargs)
+    except TraitError as error:
+        raise ProtocolError(INVALID, str(error)) from error

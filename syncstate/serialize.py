@@ -1,0 +1,92 @@
+"""Between trait values and the wire: JSON copies, child-model references, binary buffers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .protocol import BAD_MESSAGE, REF_PREFIX, TOO_LARGE, ProtocolError, limits
+
+BINARY = (bytes, bytearray, memoryview)
+Path = list[str | int]
+
+
+def to_wire(value: Any) -> Any:
+    """A plain-JSON copy of `value` for a message: models become references, binary stays bytes.
+
+    Copying here also snapshots the value, so later in-place edits (within `hold_sync`) cannot
+    change an op that is already queued.
+    """
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} has no JSON form")
+        return value
+    if isinstance(value, dict):
+        return {_key(k): to_wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_wire(v) for v in value]
+    if isinstance(value, BINARY):
+        return bytes(value)
+    model_id = getattr(value, "_syncstate_model_id", None)
+    if isinstance(model_id, str):
+        return REF_PREFIX + model_id
+    raise TypeError(
+        f"a {type(value).__name__} cannot be synced as JSON; give the trait a to_json/from_json"
+    )
+
+
+def _key(key: Any) -> str:
+    if not isinstance(key, str):
+        raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
+    return key
+
+
+def take_buffers(data: dict[str, Any], roots: Iterable[Path]) -> tuple[list[Path], list[bytes]]:
+    """Move every bytes value under the given paths of `data` into buffers (protocol.md)."""
+    paths: list[Path] = []
+    buffers: list[bytes] = []
+
+    def walk(container: Any, key: str | int, path: Path) -> None:
+        value = container[key]
+        if isinstance(value, bytes):
+            container[key] = None
+            paths.append(path)
+            buffers.append(value)
+        elif isinstance(value, dict):
+            for k in value:
+                walk(value, k, [*path, k])
+        elif isinstance(value, list):
+            for i in range(len(value)):
+                walk(value, i, [*path, i])
+
+    for root in roots:
+        parent: Any = data
+        for segment in root[:-1]:
+            parent = parent[segment]
+        walk(parent, root[-1], list(root))
+    return paths, buffers
+
+
+def put_buffers(data: dict[str, Any], paths: Any, buffers: Sequence[Any]) -> None:
+    """Place inbound buffers (as bytes) at their `buffer_paths`, refusing anything malformed."""
+    if paths is None:
+        paths = []
+    if not isinstance(paths, list) or len(paths) != len(buffers):
+        raise ProtocolError(BAD_MESSAGE, "buffer_paths must list one path per buffer")
+    if sum(len(memoryview(b)) for b in buffers) > limits.max_buffer_bytes:
+        raise ProtocolError(TOO_LARGE, f"buffers exceed {limits.max_buffer_bytes} bytes")
+    for path, buffer in zip(paths, buffers):
+        if not isinstance(path, list) or not path:
+            raise ProtocolError(BAD_MESSAGE, f"bad buffer path {path!r}")
+        parent: Any = data
+        try:
+            for segment in path[:-1]:
+                parent = parent[segment]
+            if parent[path[-1]] is not None or isinstance(parent, str):
+                raise ProtocolError(BAD_MESSAGE, f"buffer path {path!r} does not lead to null")
+            parent[path[-1]] = bytes(buffer)
+        except (KeyError, IndexError, TypeError) as error:
+            raise ProtocolError(BAD_MESSAGE, f"bad buffer path {path!r}") from error

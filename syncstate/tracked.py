@@ -1,0 +1,375 @@
+"""Lists and dicts that report their own in-place mutations as JSON Patch ops.
+
+A synced list or dict trait holds a `TrackedList` / `TrackedDict`; so does every list or dict
+inside it. Each node knows its parent and its key there, so a mutation deep inside
+(`m.rows[3]["done"] = True`) becomes one op with the right path at once: no diff of the whole
+value, no copy. A node lives in one place only: putting a node that already lives elsewhere
+into a tree copies it, so that one object never stands for two paths.
+
+List indexes kept in the nodes are hints: inserting at the front shifts every later element,
+and fixing them all would cost O(n) per insert. A node checks its hint when it needs its path
+(O(1) when right) and searches its parent only when the hint is stale.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import weakref
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, SupportsIndex, Union
+
+from .patch import format_pointer
+
+if TYPE_CHECKING:
+    from .model import Model
+
+Op = dict[str, Any]
+Undo = Callable[[], None]
+#: Objects kept as they are inside tracked values (model.py adds Model).
+LEAF_CLASSES: list[type] = []
+_ATOMS = (str, int, bool, type(None), bytes)
+
+
+class Slot:
+    """The top of a tracked tree: one synced trait of one model (held weakly)."""
+
+    __slots__ = ("_model", "name")
+
+    def __init__(self, model: Model, name: str) -> None:
+        self._model = weakref.ref(model)
+        self.name = name
+
+    def model(self) -> Model | None:
+        return self._model()
+
+
+Parent = Union["TrackedList", "TrackedDict", Slot, None]
+
+
+class _Node:
+    __slots__ = ()
+    _parent: Parent
+    _key: Any
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
+        # copy, deepcopy and pickle give plain containers, detached from any model.
+        plain = dict(self) if isinstance(self, dict) else list(self)  # type: ignore[call-overload]
+        return (type(plain), (plain,))
+
+    def _locate(self) -> tuple[Slot, list[str | int]] | None:
+        """The slot this node hangs from and the path below it, or None when detached."""
+        segments: list[str | int] = []
+        node: _Node = self
+        while True:
+            parent = node._parent
+            if parent is None:
+                return None
+            if type(parent) is Slot:
+                segments.reverse()
+                return parent, segments
+            key = node._key
+            if isinstance(parent, list):
+                if not (0 <= key < len(parent) and list.__getitem__(parent, key) is node):
+                    key = _index_by_identity(parent, node)
+                    if key < 0:
+                        return None
+                    node._key = key
+            segments.append(key)
+            node = parent  # type: ignore[assignment]
+
+    def _emit(self, ops: list[tuple[str, str, Any]], undo: Undo | None) -> None:
+        """Report ops (name, path below this node, value) to the owning model, if any."""
+        where = self._locate()
+        if where is None:
+            return
+        slot, segments = where
+        model = slot.model()
+        if model is None:
+            return
+        prefix = format_pointer([slot.name, *segments])
+        full = [
+            {"op": name, "path": prefix + suffix}
+            if value is _NO_VALUE
+            else {"op": name, "path": prefix + suffix, "value": value}
+            for name, suffix, value in ops
+        ]
+        model._on_mutation(slot.name, full, undo)
+
+
+_NO_VALUE = object()
+
+
+def _index_by_identity(items: list[Any], node: object) -> int:
+    for i, item in enumerate(list.__iter__(items)):
+        if item is node:
+            return i
+    return -1
+
+
+def _escape(key: str | int) -> str:
+    return format_pointer([key])
+
+
+def _detach(value: Any) -> None:
+    if isinstance(value, _Node):
+        value._parent = None
+
+
+def _attach(value: Any, parent: Parent, key: Any) -> None:
+    if isinstance(value, _Node):
+        value._parent = parent
+        value._key = key
+
+
+def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
+    """`value` made fit to live at parent[key]: lists and dicts tracked, JSON leaves checked.
+
+    A tracked node that is detached (or whose parent is `reclaim`, a tree being replaced) is
+    adopted as it is; one that lives elsewhere is copied.
+    """
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is float:
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} cannot be synced: JSON has no such number")
+        return value
+    if isinstance(value, _Node) and (value._parent is None or value._parent is reclaim):
+        value._parent = parent
+        value._key = key
+        return value
+    if isinstance(value, dict):
+        node = TrackedDict()
+        node._parent, node._key = parent, key
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"synced dict keys must be strings, not {type(k).__name__}")
+            dict.__setitem__(node, k, wrap(v, node, k))
+        return node
+    if isinstance(value, (list, tuple)):
+        items = TrackedList()
+        items._parent, items._key = parent, key
+        list.extend(items, [wrap(v, items, i) for i, v in enumerate(value)])
+        return items
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, (str, int, bytes)) or isinstance(value, tuple(LEAF_CLASSES)):
+        return value
+    raise TypeError(
+        f"a {kind.__name__} cannot be synced as JSON; give the trait a to_json/from_json"
+    )
+
+
+class TrackedList(_Node, list[Any]):
+    """A list that turns its mutations into ops; see the module docstring."""
+
+    __slots__ = ("_key", "_parent")
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._parent = None
+        self._key = None
+
+    def _position(self, index: SupportsIndex, inserting: bool = False) -> int:
+        i = operator.index(index)
+        n = len(self)
+        if i < 0:
+            i += n
+        if inserting:
+            return min(max(i, 0), n)
+        if not 0 <= i < n:
+            raise IndexError("list index out of range")
+        return i
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if isinstance(index, slice):
+            self._set_slice(index, value)
+            return
+        i = self._position(index)
+        new = wrap(value, self, i)
+        old = list.__getitem__(self, i)
+        list.__setitem__(self, i, new)
+        _detach(old)
+
+        def undo() -> None:
+            list.__setitem__(self, i, old)
+            _attach(old, self, i)
+
+        self._emit([("replace", _escape(i), new)], undo)
+
+    def insert(self, index: SupportsIndex, value: Any) -> None:
+        i = self._position(index, inserting=True)
+        new = wrap(value, self, i)
+        list.insert(self, i, new)
+
+        def undo() -> None:
+            list.pop(self, i)
+            _detach(new)
+
+        self._emit([("add", _escape(i), new)], undo)
+
+    def append(self, value: Any) -> None:
+        self.insert(len(self), value)
+
+    def extend(self, values: Iterable[Any]) -> None:
+        start = len(self)
+        new = [wrap(v, self, start + j) for j, v in enumerate(list(values))]
+        list.extend(self, new)
+        self._emit([("add", _escape(start + j), v) for j, v in enumerate(new)], None)
+
+    def __iadd__(self, values: Iterable[Any]) -> TrackedList:  # type: ignore[override,misc]
+        self.extend(values)
+        return self
+
+    def __imul__(self, count: SupportsIndex) -> TrackedList:  # type: ignore[override,misc]
+        n = operator.index(count)
+        if n <= 0:
+            self.clear()
+        else:
+            self.extend(list(self) * (n - 1))  # copies: each element lives in one place
+        return self
+
+    def pop(self, index: SupportsIndex = -1) -> Any:
+        if not self:
+            raise IndexError("pop from empty list")
+        i = self._position(index)
+        old = list.pop(self, i)
+        _detach(old)
+
+        def undo() -> None:
+            list.insert(self, i, old)
+            _attach(old, self, i)
+
+        self._emit([("remove", _escape(i), _NO_VALUE)], undo)
+        return old
+
+    def remove(self, value: Any) -> None:
+        self.pop(self.index(value))
+
+    def __delitem__(self, index: Any) -> None:
+        if not isinstance(index, slice):
+            self.pop(index)
+            return
+        doomed = sorted(range(*index.indices(len(self))), reverse=True)
+        for i in doomed:
+            _detach(list.pop(self, i))
+        self._emit([("remove", _escape(i), _NO_VALUE) for i in doomed], None)
+
+    def _set_slice(self, index: slice, values: Iterable[Any]) -> None:
+        new_values = list(values)
+        start, stop, step = index.indices(len(self))
+        if step != 1:
+            positions = list(range(start, stop, step))
+            if len(positions) != len(new_values):
+                raise ValueError(
+                    f"attempt to assign sequence of size {len(new_values)} "
+                    f"to extended slice of size {len(positions)}"
+                )
+            for i, v in zip(positions, new_values):
+                self[i] = v
+            return
+        stop = max(stop, start)
+        old = list.__getitem__(self, slice(start, stop))
+        wrapped = [wrap(v, self, start + j) for j, v in enumerate(new_values)]
+        list.__setitem__(self, slice(start, stop), wrapped)
+        kept = {id(item) for item in wrapped}
+        for item in old:
+            if id(item) not in kept:
+                _detach(item)
+        shared = min(len(old), len(wrapped))
+        ops = [("replace", _escape(start + j), wrapped[j]) for j in range(shared)]
+        ops += [("remove", _escape(start + shared), _NO_VALUE)] * (len(old) - shared)
+        ops += [("add", _escape(start + j), wrapped[j]) for j in range(shared, len(wrapped))]
+        self._emit(ops, None)
+
+    def clear(self) -> None:
+        for item in list.__iter__(self):
+            _detach(item)
+        list.clear(self)
+        self._emit([("replace", "", [])], None)
+
+    def sort(self, *, key: Any = None, reverse: bool = False) -> None:
+        list.sort(self, key=key, reverse=reverse)
+        self._emit([("replace", "", self)], None)
+
+    def reverse(self) -> None:
+        list.reverse(self)
+        self._emit([("replace", "", self)], None)
+
+
+class TrackedDict(_Node, dict[str, Any]):
+    """A dict that turns its mutations into ops; see the module docstring."""
+
+    __slots__ = ("_key", "_parent")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._parent = None
+        self._key = None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"synced dict keys must be strings, not {type(key).__name__}")
+        new = wrap(value, self, key)
+        had = dict.__contains__(self, key)
+        old = dict.get(self, key)
+        dict.__setitem__(self, key, new)
+        if had:
+            _detach(old)
+
+        def undo() -> None:
+            if had:
+                dict.__setitem__(self, key, old)
+                _attach(old, self, key)
+            else:
+                dict.pop(self, key)
+            _detach(new)
+
+        self._emit([("replace" if had else "add", _escape(key), new)], undo)
+
+    def __delitem__(self, key: str) -> None:
+        old = dict.pop(self, key)
+        _detach(old)
+
+        def undo() -> None:
+            dict.__setitem__(self, key, old)
+            _attach(old, self, key)
+
+        self._emit([("remove", _escape(key), _NO_VALUE)], undo)
+
+    _MISSING = object()
+
+    def pop(self, key: str, default: Any = _MISSING) -> Any:
+        if dict.__contains__(self, key):
+            old = dict.__getitem__(self, key)
+            del self[key]
+            return old
+        if default is TrackedDict._MISSING:
+            raise KeyError(key)
+        return default
+
+    def popitem(self) -> tuple[str, Any]:
+        if not self:
+            raise KeyError("popitem(): dictionary is empty")
+        key = next(reversed(self))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for value in dict.values(self):
+            _detach(value)
+        dict.clear(self)
+        self._emit([("replace", "", {})], None)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def __ior__(self, other: Any) -> TrackedDict:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if not dict.__contains__(self, key):
+            self[key] = default
+        return dict.__getitem__(self, key)

@@ -1,0 +1,304 @@
+"""A real JupyterLab in headless Chromium, for end-to-end scenarios.
+
+One `jupyter lab` server and one browser serve the whole session; every test gets a fresh page
+through the `lab` fixture and its own notebook (a new name, so a new kernel). Screenshots and
+the server log land in test-artifacts/.
+
+    def test_something(lab):
+        lab.new_notebook(["x = 1", "x"])
+        lab.run_all()
+        expect(lab.cell_output(1)).to_contain_text("1")
+        lab.screenshot("something")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+CHROMIUM = os.environ.get("SYNCSTATE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SERVER_START_TIMEOUT = 90
+# A cell that imports, starts a kernel or renders a view can take a while on 2 busy cores.
+CELL_TIMEOUT_MS = 60_000
+
+# Runs the notebook's cells and resolves when they have all finished.
+RUN_ALL_JS = "() => window.jupyterapp.commands.execute('notebook:run-all-cells')"
+
+# Appends a code cell to the current notebook, runs it, and returns its outputs (nbformat JSON).
+RUN_CODE_JS = """async code => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const notebook = panel.content;
+  notebook.model.sharedModel.addCell({cell_type: 'code', source: code});
+  notebook.activeCellIndex = notebook.widgets.length - 1;
+  await window.jupyterapp.commands.execute('notebook:run-cell');
+  return notebook.activeCell.model.outputs.toJSON();
+}"""
+
+# Resolves once the current notebook's kernel is connected and idle.
+KERNEL_IDLE_JS = """async () => {
+  const app = window.jupyterapp;
+  await app.restored;
+  const panel = app.shell.currentWidget;
+  if (!panel || !panel.sessionContext) return false;
+  await panel.sessionContext.ready;
+  const kernel = panel.sessionContext.session?.kernel;
+  return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
+}"""
+
+RESTART_JS = """async () => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  await panel.sessionContext.restartKernel();
+}"""
+
+
+@dataclass
+class LabServer:
+    url: str
+    token: str
+    root: Path
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        """Calls the Jupyter REST API; returns the decoded JSON answer (None when empty)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read()
+        return json.loads(text) if text else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _write_settings(settings_dir: Path) -> None:
+    """Settings that keep popups out of the page and the server off the network."""
+    notification = settings_dir / "@jupyterlab" / "apputils-extension"
+    notification.mkdir(parents=True)
+    (notification / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    home = tmp_path_factory.mktemp("jupyter")
+    root = home / "notebooks"
+    root.mkdir()
+    dirs = {
+        "JUPYTER_CONFIG_DIR": home / "config",
+        "JUPYTER_DATA_DIR": home / "data",
+        "JUPYTER_RUNTIME_DIR": home / "runtime",
+        "JUPYTERLAB_SETTINGS_DIR": home / "settings",
+        "JUPYTERLAB_WORKSPACES_DIR": home / "workspaces",
+        "IPYTHONDIR": home / "ipython",
+    }
+    for path in dirs.values():
+        path.mkdir()
+    _write_settings(dirs["JUPYTERLAB_SETTINGS_DIR"])
+    env = {**os.environ, **{name: str(path) for name, path in dirs.items()}}
+    port, token = _free_port(), secrets.token_hex(16)
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / "jupyter-lab.log"
+    # The server (and the kernels it starts) run from the venv that runs the tests, with the
+    # installed syncstate wheel and its labextension.
+    command = [
+        sys.executable, "-m", "jupyterlab",
+        "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root}", "--allow-root", "--expose-app-in-browser",
+    ]  # fmt: skip
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    server = LabServer(url=f"http://127.0.0.1:{port}", token=token, root=root)
+    try:
+        _wait_until_up(server, process, log_path)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_up(server: LabServer, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"jupyter lab exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            server.api("GET", "/api/status")
+            return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.3)
+    pytest.fail(f"jupyter lab did not answer within {SERVER_START_TIMEOUT} s:\n{log_path.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+            "(as root: apt-get update && apt-get install -y chromium; `make setup` does it)."
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Lab:
+    """One browser page on the lab server, working on one notebook at a time."""
+
+    def __init__(self, server: LabServer, page: Page, name: str) -> None:
+        self.server = server
+        self.page = page
+        self.name = name
+        self.path = ""
+        self.console_errors: list[str] = []
+        page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+        page.on(
+            "console",
+            lambda msg: self.console_errors.append(msg.text) if msg.type == "error" else None,
+        )
+
+    def new_notebook(self, cells: list[str], outputs: dict[int, list[Any]] | None = None) -> None:
+        """Creates a notebook with these code cells (and saved outputs, by cell index), opens it
+        and waits for its kernel. Each call makes a new file, so a new kernel session."""
+        self.path = f"{self.name}-{secrets.token_hex(3)}.ipynb"
+        notebook = {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {
+                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+            },
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "id": f"cell-{i}",
+                    "metadata": {},
+                    "execution_count": None,
+                    "source": source,
+                    "outputs": (outputs or {}).get(i, []),
+                }
+                for i, source in enumerate(cells)
+            ],
+        }
+        self.server.api(
+            "PUT", f"/api/contents/{self.path}", {"type": "notebook", "content": notebook}
+        )
+        self.open()
+
+    def open(self) -> None:
+        """Loads the page on the current notebook and waits until its kernel is idle."""
+        self.page.goto(f"{self.server.url}/lab/tree/{self.path}?token={self.server.token}")
+        self.wait_for_kernel()
+
+    def reload(self) -> None:
+        """Reloads the page: the kernel and its models live on, the frontend starts afresh."""
+        self.page.reload()
+        self.wait_for_kernel()
+
+    def wait_for_kernel(self) -> None:
+        self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=CELL_TIMEOUT_MS)
+        deadline = time.monotonic() + CELL_TIMEOUT_MS / 1000
+        while not self.page.evaluate(KERNEL_IDLE_JS):
+            if time.monotonic() > deadline:
+                pytest.fail("the notebook's kernel did not become idle")
+            time.sleep(0.2)
+
+    def run_all(self) -> None:
+        """Runs every cell of the notebook; returns when all have finished."""
+        self.page.evaluate(RUN_ALL_JS)
+
+    def run(self, code: str) -> str:
+        """Appends a cell with `code`, runs it, and returns the text it printed or returned."""
+        outputs: list[dict[str, Any]] = self.page.evaluate(RUN_CODE_JS, code)
+        texts = []
+        for output in outputs:
+            if output["output_type"] == "stream":
+                texts.append(_text(output["text"]))
+            elif output["output_type"] == "error":
+                pytest.fail(f"the cell failed:\n{code}\n{output['ename']}: {output['evalue']}")
+            elif "text/plain" in output.get("data", {}):
+                texts.append(_text(output["data"]["text/plain"]))
+        return "".join(texts)
+
+    def restart_kernel(self) -> None:
+        self.page.evaluate(RESTART_JS)
+        self.wait_for_kernel()
+
+    def cell(self, index: int) -> Locator:
+        return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+    def cell_output(self, index: int) -> Locator:
+        """The output area of the code cell at `index`."""
+        return self.cell(index).locator(".jp-OutputArea")
+
+    def screenshot(self, name: str) -> Path:
+        """Saves what the page shows to test-artifacts/<name>.png."""
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def shut_down(self) -> None:
+        """Stops this test's kernels, so that they do not pile up over the session."""
+        for session in self.server.api("GET", "/api/sessions"):
+            if session["path"].startswith(self.name):
+                self.server.api("DELETE", f"/api/sessions/{session['id']}")
+
+
+def _text(value: str | list[str]) -> str:
+    return value if isinstance(value, str) else "".join(value)
+
+
+@pytest.fixture
+def lab(lab_server: LabServer, browser: Browser, request: pytest.FixtureRequest) -> Iterator[Lab]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(CELL_TIMEOUT_MS)
+    page = context.new_page()
+    lab = Lab(lab_server, page, re.sub(r"\W+", "-", request.node.name).strip("-"))
+    try:
+        yield lab
+    finally:
+        if lab.console_errors:
+            print("browser console errors:", *lab.console_errors, sep="\n  ")
+        context.close()
+        lab.shut_down()
+
+
+expect.set_options(timeout=CELL_TIMEOUT_MS)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Import syncstate from this checkout even when it is not installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fakes import FakeComm, FakeManager  # noqa: E402
+
+
+@pytest.fixture
+def comms(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeManager]:
+    """Route syncstate's comms through in-memory fakes; yields the comm manager."""
+    import comm
+
+    manager = FakeManager()
+    monkeypatch.setattr(comm, "create_comm", FakeComm)
+    monkeypatch.setattr(comm, "get_comm_manager", lambda: manager)
+    yield manager
