@@ -189,6 +189,7 @@ class Lab:
         self.page = page
         self.name = name
         self.path = ""
+        self.paths: list[str] = []
         self.console_errors: list[str] = []
         page.on("pageerror", lambda error: self.console_errors.append(str(error)))
         page.on(
@@ -200,6 +201,7 @@ class Lab:
         """Creates a notebook with these code cells (and saved outputs, by cell index), opens it
         and waits for its kernel. Each call makes a new file, so a new kernel session."""
         self.path = f"{self.name}-{secrets.token_hex(3)}.ipynb"
+        self.paths.append(self.path)
         notebook = {
             "nbformat": 4,
             "nbformat_minor": 5,
@@ -258,6 +260,9 @@ class Lab:
                 texts.append(_text(output["data"]["text/plain"]))
         return "".join(texts)
 
+    def save(self) -> None:
+        self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+
     def restart_kernel(self) -> None:
         self.page.evaluate(RESTART_JS)
         self.wait_for_kernel()
@@ -278,7 +283,7 @@ class Lab:
     def shut_down(self) -> None:
         """Stops this test's kernels, so that they do not pile up over the session."""
         for session in self.server.api("GET", "/api/sessions"):
-            if session["path"].startswith(self.name):
+            if session["path"] in self.paths:
                 self.server.api("DELETE", f"/api/sessions/{session['id']}")
 
 

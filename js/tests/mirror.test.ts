@@ -1,0 +1,349 @@
+import { describe, expect, it, vi } from 'vitest';
+import { type MirrorError, type Operation, Mirror, PatchError } from '../src/core';
+
+interface Sent {
+  data: Record<string, unknown>;
+  buffers?: ArrayBuffer[];
+}
+
+function setup(state: Record<string, unknown> = { count: 0, title: 'Today', items: [] }, version = 0) {
+  const sent: Sent[] = [];
+  const mirror = new Mirror({
+    modelId: 'm1',
+    clientId: 'c',
+    state,
+    version,
+    send: (data, buffers) => sent.push(buffers ? { data, buffers } : { data })
+  });
+  const changes: Operation[][] = [];
+  const errors: MirrorError[] = [];
+  mirror.on('change', (ops: Operation[]) => changes.push(structuredClone(ops)));
+  mirror.on('error', (error: MirrorError) => errors.push(error));
+  /** A kernel patch message with the next version. */
+  const kernel = (ops: Operation[], ack: string[] = []) =>
+    mirror.handleMessage({ method: 'patch', version: mirror.version + 1, ops, ack });
+  return { mirror, sent, changes, errors, kernel };
+}
+
+const replace = (path: string, value: unknown): Operation => ({ op: 'replace', path, value });
+
+describe('Mirror: local edits', () => {
+  it('applies an edit at once and sends it', () => {
+    const { mirror, sent, changes } = setup();
+    const onCount = vi.fn();
+    mirror.on('change:count', onCount);
+    mirror.patch([replace('/count', 1)]);
+    expect(mirror.get('count')).toBe(1);
+    expect(mirror.version).toBe(0);
+    expect(sent).toEqual([
+      { data: { method: 'patch', id: 'c:1', client: 'c', base: 0, ops: [replace('/count', 1)] } }
+    ]);
+    expect(changes).toEqual([[replace('/count', 1)]]);
+    expect(onCount).toHaveBeenCalledWith(1);
+  });
+
+  it('changes nothing and sends nothing when the ops do not apply', () => {
+    const { mirror, sent, changes } = setup();
+    const before = mirror.state;
+    expect(() => mirror.patch([replace('/count', 1), { op: 'remove', path: '/nope' }])).toThrow(PatchError);
+    expect(mirror.state).toBe(before);
+    expect(mirror.get('count')).toBe(0);
+    expect(sent).toEqual([]);
+    expect(changes).toEqual([]);
+  });
+
+  it('refuses private fields and the whole state locally', () => {
+    const { mirror, sent } = setup({ _esm: '', a: 1 });
+    for (const ops of [
+      [replace('/_esm', 'x')],
+      [{ op: 'copy', from: '/_esm', path: '/a' }],
+      [replace('', {})]
+    ] as Operation[][]) {
+      expect(() => mirror.patch(ops)).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    }
+    expect(() => mirror.set('_css', 'x')).toThrow(PatchError);
+    expect(sent).toEqual([]);
+  });
+
+  it('keeps its own copy of the ops', () => {
+    const { mirror, sent, kernel } = setup();
+    const value = { text: 'milk' };
+    mirror.patch([{ op: 'add', path: '/items/-', value }]);
+    value.text = 'changed';
+    kernel([replace('/title', 'Tomorrow')]); // replays the pending edit
+    expect(mirror.get('items')).toEqual([{ text: 'milk' }]);
+    expect(sent[0].data.ops).toEqual([{ op: 'add', path: '/items/-', value: { text: 'milk' } }]);
+  });
+
+  it('set is remembered until save_changes, which sends a diff', () => {
+    const { mirror, sent } = setup({ count: 0, items: [{ done: false }, { done: false }] });
+    mirror.set('count', 5);
+    mirror.set('items', [{ done: false }, { done: true }]);
+    expect(mirror.get('count')).toBe(5);
+    expect(mirror.state.count).toBe(0);
+    expect(sent).toEqual([]);
+    mirror.save_changes();
+    expect(sent[0].data.ops).toEqual([replace('/count', 5), replace('/items/1/done', true)]);
+    mirror.save_changes(); // nothing left
+    expect(sent.length).toBe(1);
+  });
+});
+
+describe('Mirror: kernel answers', () => {
+  it('drops an acknowledged edit without a visible change', () => {
+    const { mirror, sent, changes, kernel } = setup();
+    mirror.patch([replace('/count', 1)]);
+    kernel([replace('/count', 1)], ['c:1']);
+    expect(mirror.version).toBe(1);
+    expect(mirror.get('count')).toBe(1);
+    expect(changes.length).toBe(1); // only the optimistic one
+    mirror.patch([replace('/count', 2)]); // nothing in flight: sent at once, on the new base
+    expect(sent[1].data).toMatchObject({ id: 'c:2', base: 1 });
+  });
+
+  it('shows what the kernel made of an edit', () => {
+    const { mirror, changes, kernel } = setup();
+    mirror.patch([replace('/count', 150)]);
+    kernel([replace('/count', 100)], ['c:1']);
+    expect(mirror.get('count')).toBe(100);
+    expect(changes).toEqual([[replace('/count', 150)], [replace('/count', 100)]]);
+  });
+
+  it('replays pending edits on top of concurrent kernel changes', () => {
+    const { mirror, changes, kernel } = setup({ count: 0, title: 'a', items: ['x', 'y'] });
+    mirror.patch([replace('/count', 1)]);
+    kernel([replace('/title', 'b'), { op: 'add', path: '/items/-', value: 'z' }]);
+    expect(mirror.state).toEqual({ count: 1, title: 'b', items: ['x', 'y', 'z'] });
+    expect(changes[1]).toEqual([replace('/title', 'b'), { op: 'add', path: '/items/-', value: 'z' }]);
+    // the kernel changes the field the pending edit touches: visible keeps the edit on top
+    kernel([replace('/count', 7)]);
+    expect(mirror.get('count')).toBe(1);
+    expect(changes.length).toBe(2);
+    kernel([replace('/count', 1)], ['c:1']);
+    expect(mirror.state).toEqual({ count: 1, title: 'b', items: ['x', 'y', 'z'] });
+    expect(changes.length).toBe(2);
+  });
+
+  it('drops a pending edit that no longer applies, showing the kernel state', () => {
+    const { mirror, changes, kernel } = setup({ items: ['x', 'y'] });
+    mirror.patch([{ op: 'remove', path: '/items/1' }]);
+    kernel([{ op: 'remove', path: '/items/0' }]);
+    expect(mirror.get('items')).toEqual(['y']);
+    expect(changes[1]).toEqual([replace('/items/0', 'y')]); // from ['x'] to ['y']
+  });
+
+  it('rolls back a rejected edit and reports it', () => {
+    const { mirror, sent, changes, errors } = setup();
+    mirror.patch([replace('/count', -1)]);
+    mirror.patch([replace('/title', 'x')]); // queued behind the first
+    mirror.handleMessage({ method: 'reject', id: 'c:1', version: 0, code: 'invalid', message: 'count must be >= 0' });
+    expect(mirror.state).toEqual({ count: 0, title: 'x', items: [] });
+    expect(changes[2]).toEqual([replace('/count', 0)]);
+    expect(errors).toEqual([{ id: 'c:1', code: 'invalid', message: 'count must be >= 0' }]);
+    expect(sent.map(s => s.data.id)).toEqual(['c:1', 'c:2']);
+    expect(sent[1].data.ops).toEqual([replace('/title', 'x')]);
+  });
+
+  it("ignores other frontends' rejections", () => {
+    const { mirror, errors } = setup();
+    mirror.patch([replace('/count', 1)]);
+    mirror.handleMessage({ method: 'reject', id: 'other:1', version: 0, code: 'invalid', message: '' });
+    expect(errors).toEqual([]);
+    expect(mirror.get('count')).toBe(1);
+  });
+
+  it('sends one edit at a time and combines the ones made meanwhile', () => {
+    const { mirror, sent, kernel } = setup({ count: 0, title: '', items: [] });
+    mirror.patch([replace('/count', 1)]);
+    mirror.patch([replace('/count', 2)]);
+    mirror.patch([{ op: 'add', path: '/items/-', value: 'a' }]);
+    mirror.patch([replace('/count', 3)]);
+    expect(sent.length).toBe(1);
+    kernel([replace('/count', 1)], ['c:1']);
+    expect(sent.length).toBe(2);
+    expect(sent[1].data).toEqual({
+      method: 'patch',
+      id: 'c:2',
+      client: 'c',
+      base: 1,
+      ops: [replace('/count', 2), { op: 'add', path: '/items/-', value: 'a' }, replace('/count', 3)]
+    });
+    expect(mirror.state).toEqual({ count: 3, title: '', items: ['a'] });
+  });
+
+  it('sends a dragged value as one op', () => {
+    const { mirror, sent, kernel } = setup();
+    mirror.patch([replace('/count', 1)]);
+    for (let i = 2; i < 50; i++) {
+      mirror.patch([replace('/count', i)]);
+    }
+    kernel([replace('/count', 1)], ['c:1']);
+    expect(sent[1].data.ops).toEqual([replace('/count', 49)]);
+    expect(mirror.get('count')).toBe(49);
+  });
+});
+
+describe('Mirror: staying in sync', () => {
+  it('asks for the state on a version gap and ignores patches until it comes', () => {
+    const { mirror, sent, errors, changes } = setup();
+    mirror.patch([replace('/count', 1)]); // in flight
+    mirror.patch([replace('/title', 'mine')]); // queued
+    mirror.handleMessage({ method: 'patch', version: 3, ops: [replace('/title', 'x')], ack: [] });
+    expect(sent.map(s => s.data.method)).toEqual(['patch', 'sync']);
+    expect(errors).toEqual([expect.objectContaining({ id: null, code: 'out_of_sync' })]);
+    mirror.handleMessage({ method: 'patch', version: 4, ops: [replace('/title', 'y')], ack: [] });
+    expect(sent.length).toBe(2);
+    expect(mirror.get('title')).toBe('mine');
+
+    mirror.handleMessage({ method: 'state', version: 4, state: { count: 1, title: 'y', items: ['k'] } });
+    expect(mirror.version).toBe(4);
+    // the in-flight edit was answered before the state; the queued one is replayed and sent
+    expect(mirror.state).toEqual({ count: 1, title: 'mine', items: ['k'] });
+    expect(sent[2].data).toMatchObject({ method: 'patch', id: 'c:2', base: 4, ops: [replace('/title', 'mine')] });
+    expect(changes[changes.length - 1]).toEqual([{ op: 'add', path: '/items/0', value: 'k' }]);
+  });
+
+  it('asks for the state when a kernel patch does not apply or a message is malformed', () => {
+    const { mirror, sent, errors } = setup();
+    mirror.handleMessage({ method: 'patch', version: 1, ops: [{ op: 'remove', path: '/nope' }], ack: [] });
+    expect(mirror.version).toBe(0);
+    expect(sent).toEqual([{ data: { method: 'sync' } }]);
+    expect(errors[0].code).toBe('out_of_sync');
+
+    const other = setup();
+    other.mirror.handleMessage({ method: 'patch', version: 1, ops: 'nope', ack: [] });
+    other.mirror.handleMessage({ method: 'bogus' });
+    expect(other.sent).toEqual([{ data: { method: 'sync' } }]); // one sync is enough
+    expect(other.errors.map(e => e.code)).toEqual(['bad_message', 'bad_message']);
+  });
+
+  it('applies a state reply to another frontend only if it is new', () => {
+    const { mirror, changes } = setup({ count: 0 });
+    mirror.handleMessage({ method: 'state', version: 0, state: { count: 5 } });
+    expect(mirror.get('count')).toBe(0);
+    expect(changes).toEqual([]);
+  });
+});
+
+describe('Mirror: cost follows the change', () => {
+  const rows = () => Array.from({ length: 10_000 }, (_, i) => ({ id: i, done: false }));
+
+  it('applies kernel ops in place when nothing is pending', () => {
+    const { mirror, kernel, changes } = setup({ items: rows(), count: 0 });
+    const state = mirror.state;
+    const items = mirror.get('items') as { done: boolean }[];
+    kernel([replace('/items/5/done', true)]);
+    expect(mirror.state).toBe(state);
+    expect(mirror.get('items')).toBe(items);
+    expect(items[5].done).toBe(true);
+    expect(changes).toEqual([[replace('/items/5/done', true)]]);
+  });
+
+  it('does not copy fields no pending edit touches', () => {
+    const { mirror, kernel, changes } = setup({ items: rows(), count: 0 });
+    const items = mirror.get('items');
+    mirror.patch([replace('/count', 1)]);
+    expect(mirror.get('items')).toBe(items);
+    kernel([replace('/items/5/done', true)]);
+    expect(mirror.get('items')).toBe(items);
+    expect(changes[1]).toEqual([replace('/items/5/done', true)]);
+  });
+});
+
+describe('Mirror: binary values and custom messages', () => {
+  it('sends binary values as buffers and receives them as DataViews', () => {
+    const { mirror, sent, kernel } = setup({ image: null });
+    mirror.patch([replace('/image', new Uint8Array([1, 2]))]);
+    expect(sent[0].data).toMatchObject({ ops: [replace('/image', null)], buffer_paths: [['ops', 0, 'value']] });
+    expect(Array.from(new Uint8Array(sent[0].buffers![0]))).toEqual([1, 2]);
+
+    kernel([replace('/image', null)], ['c:1']);
+    mirror.handleMessage(
+      { method: 'patch', version: 2, ops: [replace('/image', null)], ack: [], buffer_paths: [['ops', 0, 'value']] },
+      [new Uint8Array([3]).buffer]
+    );
+    const image = mirror.get('image') as DataView;
+    expect(image).toBeInstanceOf(DataView);
+    expect(image.getUint8(0)).toBe(3);
+  });
+
+  it('carries custom messages with buffers both ways', () => {
+    const { mirror, sent } = setup();
+    const received = vi.fn();
+    mirror.on('msg:custom', received);
+    mirror.handleMessage({ method: 'custom', content: { kind: 'ping' } }, [new Uint8Array([7]).buffer]);
+    expect(received).toHaveBeenCalledWith({ kind: 'ping' }, [expect.any(DataView)]);
+    expect((received.mock.calls[0][1][0] as DataView).getUint8(0)).toBe(7);
+
+    mirror.send({ kind: 'pong' }, undefined, [new DataView(new Uint8Array([8, 9]).buffer)]);
+    expect(sent[0].data).toEqual({ method: 'custom', content: { kind: 'pong' } });
+    expect(Array.from(new Uint8Array(sent[0].buffers![0]))).toEqual([8, 9]);
+  });
+});
+
+describe('Mirror: events and lifecycle', () => {
+  it('removes all listeners of a context at once', () => {
+    const { mirror } = setup();
+    const view = {};
+    const mine = vi.fn();
+    const others = vi.fn();
+    mirror.on('change:count change:title', mine, view);
+    mirror.on('msg:custom', mine, view);
+    mirror.onPath('/count', mine, view);
+    mirror.on('change:count', others);
+    mirror.off(null, null, view);
+    mirror.patch([replace('/count', 1), replace('/title', 'x')]);
+    mirror.handleMessage({ method: 'custom', content: 1 });
+    expect(mine).not.toHaveBeenCalled();
+    expect(others).toHaveBeenCalledTimes(1);
+  });
+
+  it('off narrows by event and callback', () => {
+    const { mirror } = setup();
+    const a = vi.fn();
+    const b = vi.fn();
+    mirror.on('change:count', a);
+    mirror.on('change:count', b);
+    mirror.off('change:count', a);
+    mirror.patch([replace('/count', 1)]);
+    expect(a).not.toHaveBeenCalled();
+    expect(b).toHaveBeenCalledTimes(1);
+  });
+
+  it('onPath fires for changes at, under or above the path', () => {
+    const { mirror, kernel } = setup({ items: [{ done: false }, { done: false }], title: '' });
+    const seen: unknown[] = [];
+    const stop = mirror.onPath('/items/1/done', value => seen.push(value));
+    kernel([replace('/title', 'x')]);
+    kernel([replace('/items/1/done', true)]);
+    kernel([{ op: 'remove', path: '/items/0' }]);
+    stop();
+    kernel([replace('/items', [])]);
+    expect(seen).toEqual([true, undefined]);
+  });
+
+  it('closes', () => {
+    const { mirror } = setup();
+    const closed = vi.fn();
+    mirror.on('close', closed);
+    mirror.handleClose();
+    expect(closed).toHaveBeenCalledTimes(1);
+    expect(mirror.closed).toBe(true);
+    expect(() => mirror.patch([replace('/count', 1)])).toThrow(/closed/);
+    expect(() => mirror.send({})).toThrow(/closed/);
+    mirror.handleMessage({ method: 'patch', version: 1, ops: [replace('/count', 2)], ack: [] });
+    expect(mirror.get('count')).toBe(0);
+  });
+
+  it('resolves model references through getModel', async () => {
+    const child = setup().mirror;
+    const getModel = vi.fn(async (id: string) => {
+      expect(id).toBe('m2');
+      return child;
+    });
+    const parent = new Mirror({ modelId: 'm1', state: {}, version: 0, send: () => {}, getModel });
+    expect(await parent.widget_manager.get_model('syncstate:m2')).toBe(child);
+    expect(await parent.widget_manager.get_model('m2')).toBe(child);
+    expect(parent.clientId).toMatch(/^[0-9a-f]{12}$/);
+  });
+});

@@ -1,0 +1,135 @@
+"""End to end in JupyterLab: a syncstate model rendered by its ES-module view, both directions."""
+
+from __future__ import annotations
+
+import time
+
+from conftest import Lab
+from playwright.sync_api import expect
+
+COUNTER = '''
+import syncstate
+from traitlets import Int
+
+class Counter(syncstate.Model):
+    _esm = """
+export default {
+  render({ model, el }) {
+    const button = document.createElement("button");
+    button.className = "counter";
+    const draw = () => { button.textContent = `count is ${model.get("count")}`; };
+    model.on("change:count", draw);
+    draw();
+    button.onclick = () => model.patch([{ op: "replace", path: "/count", value: model.get("count") + 1 }]);
+    el.append(button);
+  },
+};
+"""
+    _css = ".counter { background: rgb(255, 224, 138); font-size: 16px; padding: 4px 12px; }"
+    count = Int(0).tag(sync=True)
+
+counter = Counter()
+counter
+'''
+
+
+def wait_for_python(lab: Lab, code: str, expected: str, timeout: float = 30) -> None:
+    """Runs `code` until it prints `expected`: a frontend edit reaches the kernel on its own
+    channel, so the next cell may run before it is applied."""
+    deadline = time.monotonic() + timeout
+    while (printed := lab.run(code).strip()) != expected:
+        assert time.monotonic() < deadline, f"{code!r} printed {printed!r}, not {expected!r}"
+        time.sleep(0.3)
+
+
+def test_view_syncs_both_ways(lab: Lab) -> None:
+    lab.new_notebook([COUNTER])
+    lab.run_all()
+    button = lab.cell_output(0).locator("button.counter")
+    expect(button).to_have_text("count is 0")
+    expect(button).to_have_css("background-color", "rgb(255, 224, 138)")
+
+    button.click()
+    expect(button).to_have_text("count is 1")
+    wait_for_python(lab, "print(counter.count)", "1")
+
+    lab.run("counter.count = 42")
+    expect(button).to_have_text("count is 42")
+    lab.screenshot("lab-counter")
+    assert not lab.console_errors
+
+
+def test_views_come_back_after_a_page_reload(lab: Lab) -> None:
+    lab.new_notebook([COUNTER, "counter"])
+    lab.run_all()
+    lab.save()
+    lab.reload()
+    # The comms opened before this page existed: the views find the models through `list`.
+    buttons = lab.page.locator(".jp-OutputArea button.counter")
+    expect(buttons).to_have_count(2)
+    expect(buttons.nth(0)).to_have_text("count is 0")
+
+    buttons.nth(1).click()
+    expect(buttons.nth(0)).to_have_text("count is 1")
+    wait_for_python(lab, "print(counter.count)", "1")
+    lab.run("counter.count = 7")
+    expect(buttons.nth(0)).to_have_text("count is 7")
+    expect(buttons.nth(1)).to_have_text("count is 7")
+    lab.screenshot("lab-reload")
+    assert not lab.console_errors
+
+
+def test_closed_model_and_restarted_kernel_say_so(lab: Lab) -> None:
+    lab.new_notebook([COUNTER, "other = Counter()\nother"])
+    lab.run_all()
+    expect(lab.cell_output(1).locator("button.counter")).to_have_text("count is 0")
+
+    lab.run("other.close()")
+    expect(lab.cell_output(1)).to_contain_text("is not available")
+    expect(lab.cell_output(1).locator("button.counter")).to_have_count(0)
+    expect(lab.cell_output(0).locator("button.counter")).to_have_text("count is 0")
+
+    lab.restart_kernel()
+    expect(lab.cell_output(0)).to_contain_text(
+        "the kernel was restarted or the model was closed. Re-run the cell."
+    )
+    lab.screenshot("lab-restarted")
+
+
+def test_output_naming_an_unknown_model(lab: Lab) -> None:
+    # A notebook from disk (untrusted) whose output names a model no kernel has.
+    output = {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {
+            "application/vnd.syncstate.view+json": {
+                "model_id": "3fa4c0de0000000000000000000000aa",
+                "protocol": "syncstate/1",
+            },
+            "text/plain": "Counter()",
+        },
+    }
+    lab.new_notebook(["counter"], outputs={0: [output]})
+    expect(lab.cell_output(0)).to_contain_text(
+        "syncstate: model 3fa4c0de… is not available — the kernel was restarted or the model "
+        "was closed. Re-run the cell."
+    )
+    lab.screenshot("lab-unknown-model")
+
+
+def test_rejected_edit_shows_a_dismissible_banner(lab: Lab) -> None:
+    locked = COUNTER.replace(
+        'count = Int(0).tag(sync=True)', 'count = Int(0).tag(sync=True, read_only=True)'
+    )
+    lab.new_notebook([locked])
+    lab.run_all()
+    button = lab.cell_output(0).locator("button.counter")
+    button.click()
+    banner = lab.cell_output(0).locator(".syncstate-error")
+    expect(banner).to_contain_text("forbidden")
+    expect(button).to_have_text("count is 0")
+    lab.screenshot("lab-rejected")
+
+    banner.locator("button").click()
+    expect(banner).to_have_count(0)
+    expect(button).to_have_text("count is 0")
