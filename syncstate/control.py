@@ -87,12 +87,19 @@ def _handle(channel: Any, msg: dict[str, Any]) -> None:
         else:
             raise ProtocolError(UNKNOWN_METHOD, f"unknown method {method!r}")
     except ProtocolError as error:
-        channel.send({"method": "error", "request": request, "code": error.code,
-                      "message": error.message})
+        channel.send(
+            {"method": "error", "request": request, "code": error.code, "message": error.message}
+        )
     except Exception as error:
         log.exception("syncstate: unexpected error on the control comm")
-        channel.send({"method": "error", "request": request, "code": INTERNAL,
-                      "message": f"{type(error).__name__}: {error}"})
+        channel.send(
+            {
+                "method": "error",
+                "request": request,
+                "code": INTERNAL,
+                "message": f"{type(error).__name__}: {error}",
+            }
+        )
 
 
 def _reply_models(channel: Any, request: Any) -> None:
@@ -105,7 +112,9 @@ def _reply_models(channel: Any, request: Any) -> None:
         for m in live_models()
     }
     data = {"method": "models", "request": request, "models": models}
-    roots = [["models", mid, "state", key] for mid, entry in models.items() for key in entry["state"]]
+    roots = [
+        ["models", mid, "state", key] for mid, entry in models.items() for key in entry["state"]
+    ]
     paths, buffers = take_buffers(data, roots)
     data["buffer_paths"] = paths
     channel.send(data, buffers=buffers)

@@ -40,7 +40,7 @@ from .protocol import (
     parse_edit,
 )
 from .serialize import put_buffers, take_buffers, to_wire
-from .tracked import LEAF_CLASSES, Slot, _Node, wrap
+from .tracked import LEAF_CLASSES, Slot, _Node, reattach_children, wrap
 
 log = logging.getLogger("syncstate")
 MessageCallback = Callable[["Model", Any, list[bytes]], None]
@@ -193,7 +193,7 @@ class Model(HasTraits):
         try:
             tracked = wrap(value, slot, name, reclaim=previous)
         except Exception:
-            _reattach_children(previous)
+            reattach_children(previous)
             raise
         self._trait_values[name] = tracked
         return tracked
@@ -256,7 +256,9 @@ class Model(HasTraits):
         self._version += 1
         self._history.append((self._version, ops))
         data = {"method": "patch", "version": self._version, "ops": ops, "ack": ack}
-        paths, buffers = take_buffers(data, [["ops", i] for i, op in enumerate(ops) if "value" in op])
+        paths, buffers = take_buffers(
+            data, [["ops", i] for i, op in enumerate(ops) if "value" in op]
+        )
         if paths:
             data["buffer_paths"] = paths
         self._comm.send(data, buffers=buffers)
@@ -437,18 +439,6 @@ def _encode(op: dict[str, Any]) -> dict[str, Any]:
     if "value" in op:
         return {**op, "value": to_wire(op["value"])}
     return op
-
-
-def _reattach_children(node: Any) -> None:
-    """Undo a failed `wrap(..., reclaim=node)`, which may have moved some children away."""
-    if isinstance(node, list):
-        for i, child in enumerate(list.__iter__(node)):
-            if isinstance(child, _Node):
-                child._parent, child._key = node, i
-    elif isinstance(node, dict):
-        for key, child in dict.items(node):
-            if isinstance(child, _Node):
-                child._parent, child._key = node, key
 
 
 def _holds_models(trait: Any) -> bool:

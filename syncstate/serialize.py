@@ -78,7 +78,7 @@ def put_buffers(data: dict[str, Any], paths: Any, buffers: Sequence[Any]) -> Non
         raise ProtocolError(BAD_MESSAGE, "buffer_paths must list one path per buffer")
     if sum(len(memoryview(b)) for b in buffers) > limits.max_buffer_bytes:
         raise ProtocolError(TOO_LARGE, f"buffers exceed {limits.max_buffer_bytes} bytes")
-    for path, buffer in zip(paths, buffers):
+    for path, buffer in zip(paths, buffers, strict=False):
         if not isinstance(path, list) or not path:
             raise ProtocolError(BAD_MESSAGE, f"bad buffer path {path!r}")
         parent: Any = data

@@ -48,7 +48,10 @@ Parent = Union["TrackedList", "TrackedDict", Slot, None]
 
 
 class _Node:
-    __slots__ = ()
+    # The concrete classes hold the slots (a slotted base would clash with list/dict's layout);
+    # mypy is shown the attributes here instead.
+    if not TYPE_CHECKING:
+        __slots__ = ()
     _parent: Parent
     _key: Any
 
@@ -69,12 +72,14 @@ class _Node:
                 segments.reverse()
                 return parent, segments
             key = node._key
-            if isinstance(parent, list):
-                if not (0 <= key < len(parent) and list.__getitem__(parent, key) is node):
-                    key = _index_by_identity(parent, node)
-                    if key < 0:
-                        return None
-                    node._key = key
+            stale = isinstance(parent, list) and not (
+                0 <= key < len(parent) and list.__getitem__(parent, key) is node
+            )
+            if stale:
+                key = _index_by_identity(parent, node)  # type: ignore[arg-type]
+                if key < 0:
+                    return None
+                node._key = key
             segments.append(key)
             node = parent  # type: ignore[assignment]
 
@@ -122,6 +127,17 @@ def _attach(value: Any, parent: Parent, key: Any) -> None:
         value._key = key
 
 
+def reattach_children(node: Any) -> None:
+    """Undo a failed `wrap(..., reclaim=node)`, which may have moved some children away."""
+    children = (
+        enumerate(list.__iter__(node))
+        if isinstance(node, list)
+        else (dict.items(node) if isinstance(node, dict) else ())
+    )
+    for key, child in children:
+        _attach(child, node, key)
+
+
 def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
     """`value` made fit to live at parent[key]: lists and dicts tracked, JSON leaves checked.
 
@@ -154,7 +170,7 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
         return items
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
-    if isinstance(value, (str, int, bytes)) or isinstance(value, tuple(LEAF_CLASSES)):
+    if isinstance(value, (str, int, bytes, tuple(LEAF_CLASSES))):
         return value
     raise TypeError(
         f"a {kind.__name__} cannot be synced as JSON; give the trait a to_json/from_json"
@@ -218,11 +234,11 @@ class TrackedList(_Node, list[Any]):
         list.extend(self, new)
         self._emit([("add", _escape(start + j), v) for j, v in enumerate(new)], None)
 
-    def __iadd__(self, values: Iterable[Any]) -> TrackedList:  # type: ignore[override,misc]
+    def __iadd__(self, values: Iterable[Any]) -> TrackedList:  # type: ignore[misc]
         self.extend(values)
         return self
 
-    def __imul__(self, count: SupportsIndex) -> TrackedList:  # type: ignore[override,misc]
+    def __imul__(self, count: SupportsIndex) -> TrackedList:
         n = operator.index(count)
         if n <= 0:
             self.clear()
@@ -266,7 +282,7 @@ class TrackedList(_Node, list[Any]):
                     f"attempt to assign sequence of size {len(new_values)} "
                     f"to extended slice of size {len(positions)}"
                 )
-            for i, v in zip(positions, new_values):
+            for i, v in zip(positions, new_values, strict=False):
                 self[i] = v
             return
         stop = max(stop, start)

@@ -9,7 +9,7 @@ from jupyter_client.manager import start_new_kernel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kernel_client import KernelFrontend  # noqa: E402
+from kernel_client import KernelFrontend
 
 
 @pytest.fixture

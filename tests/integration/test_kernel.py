@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kernel_client import KernelFrontend, comm_data
 
-TODO = '''
+TODO = """
 import syncstate
 from traitlets import Int, List, Dict, Unicode
 class Todo(syncstate.Model):
@@ -16,7 +16,7 @@ seen = []
 todo = Todo(items=[{"text": "milk", "done": False}])
 todo.observe(lambda change: seen.append(change["name"]), ["items", "title"])
 todo
-'''
+"""
 
 
 def open_model(kernel: KernelFrontend) -> tuple[str, dict]:
@@ -40,13 +40,21 @@ def test_display_opens_comm_with_full_state(kernel: KernelFrontend) -> None:
 
 
 def test_kernel_changes_arrive_as_patches(kernel: KernelFrontend) -> None:
-    comm_id, _ = open_model(kernel)
+    _comm_id, _ = open_model(kernel)
     msgs = comm_data(kernel.execute("todo.title = 'Tomorrow'\ntodo.items.append({'text': 'eggs'})"))
     assert msgs == [
-        {"method": "patch", "version": 1, "ack": [],
-         "ops": [{"op": "replace", "path": "/title", "value": "Tomorrow"}]},
-        {"method": "patch", "version": 2, "ack": [],
-         "ops": [{"op": "add", "path": "/items/1", "value": {"text": "eggs"}}]},
+        {
+            "method": "patch",
+            "version": 1,
+            "ack": [],
+            "ops": [{"op": "replace", "path": "/title", "value": "Tomorrow"}],
+        },
+        {
+            "method": "patch",
+            "version": 2,
+            "ack": [],
+            "ops": [{"op": "add", "path": "/items/1", "value": {"text": "eggs"}}],
+        },
     ]
     msgs = comm_data(kernel.execute("todo.items[0]['done'] = True"))
     assert msgs[0]["ops"] == [{"op": "replace", "path": "/items/0/done", "value": True}]
@@ -54,13 +62,31 @@ def test_kernel_changes_arrive_as_patches(kernel: KernelFrontend) -> None:
 
 def test_frontend_edit_changes_trait_and_fires_observer(kernel: KernelFrontend) -> None:
     comm_id, _ = open_model(kernel)
-    replies = comm_data(kernel.send(comm_id, {
-        "method": "patch", "id": "c:1", "base": 0,
-        "ops": [{"op": "replace", "path": "/items/0/done", "value": True},
-                {"op": "add", "path": "/items/-", "value": {"text": "tea", "done": False}}]}))
-    assert replies == [{"method": "patch", "version": 1, "ack": ["c:1"], "ops": [
-        {"op": "replace", "path": "/items/0/done", "value": True},
-        {"op": "add", "path": "/items/1", "value": {"text": "tea", "done": False}}]}]
+    replies = comm_data(
+        kernel.send(
+            comm_id,
+            {
+                "method": "patch",
+                "id": "c:1",
+                "base": 0,
+                "ops": [
+                    {"op": "replace", "path": "/items/0/done", "value": True},
+                    {"op": "add", "path": "/items/-", "value": {"text": "tea", "done": False}},
+                ],
+            },
+        )
+    )
+    assert replies == [
+        {
+            "method": "patch",
+            "version": 1,
+            "ack": ["c:1"],
+            "ops": [
+                {"op": "replace", "path": "/items/0/done", "value": True},
+                {"op": "add", "path": "/items/1", "value": {"text": "tea", "done": False}},
+            ],
+        }
+    ]
     out = kernel.output("print(todo.items[0]['done'], len(todo.items), seen)")
     assert out.strip() == "True 2 ['items']"
 
@@ -70,11 +96,17 @@ def test_invalid_edit_is_rejected_and_changes_nothing(kernel: KernelFrontend) ->
     for ops, code in [
         ([{"op": "replace", "path": "/title", "value": 5}], "invalid"),
         ([{"op": "replace", "path": "/done_count", "value": 5}], "forbidden"),
-        ([{"op": "replace", "path": "/items/0/done", "value": True},
-          {"op": "remove", "path": "/items/5"}], "bad_path"),
+        (
+            [
+                {"op": "replace", "path": "/items/0/done", "value": True},
+                {"op": "remove", "path": "/items/5"},
+            ],
+            "bad_path",
+        ),
     ]:
-        replies = comm_data(kernel.send(comm_id, {"method": "patch", "id": "bad", "base": 0,
-                                                  "ops": ops}))
+        replies = comm_data(
+            kernel.send(comm_id, {"method": "patch", "id": "bad", "base": 0, "ops": ops})
+        )
         assert replies[0]["method"] == "reject" and replies[0]["code"] == code
         assert replies[0]["id"] == "bad" and replies[0]["version"] == 0
     out = kernel.output("print(todo.title, todo.items, todo.version, seen)")
@@ -83,12 +115,19 @@ def test_invalid_edit_is_rejected_and_changes_nothing(kernel: KernelFrontend) ->
 
 def test_malformed_messages_never_crash_the_kernel(kernel: KernelFrontend) -> None:
     comm_id, _ = open_model(kernel)
-    for data in [None, [], "x", {"method": "patch", "ops": 7}, {"method": "what"},
-                 {"method": "patch", "id": "x", "base": 0, "ops": [{"op": "add"}]}]:
+    for data in [
+        None,
+        [],
+        "x",
+        {"method": "patch", "ops": 7},
+        {"method": "what"},
+        {"method": "patch", "id": "x", "base": 0, "ops": [{"op": "add"}]},
+    ]:
         replies = comm_data(kernel.send(comm_id, data))
         assert replies and replies[0]["method"] == "reject"
-    errors = [m for m in kernel.inbox if m["msg_type"] == "stream" and "Traceback" in
-              m["content"]["text"]]
+    errors = [
+        m for m in kernel.inbox if m["msg_type"] == "stream" and "Traceback" in m["content"]["text"]
+    ]
     assert errors == []
     assert kernel.output("print(1 + 1)").strip() == "2"
 
@@ -96,8 +135,9 @@ def test_malformed_messages_never_crash_the_kernel(kernel: KernelFrontend) -> No
 def test_frontend_opened_comm_lists_all_models(kernel: KernelFrontend) -> None:
     comm_id, _ = open_model(kernel)
     kernel.execute("todo.title = 'listed'")
-    _, msgs = kernel.open_comm("syncstate", {"protocol": "syncstate/1", "method": "list",
-                                             "request": "r1"})
+    _, msgs = kernel.open_comm(
+        "syncstate", {"protocol": "syncstate/1", "method": "list", "request": "r1"}
+    )
     reply = comm_data(msgs)[0]
     assert reply["method"] == "models" and reply["request"] == "r1"
     assert reply["models"][comm_id]["version"] == 1
@@ -106,9 +146,16 @@ def test_frontend_opened_comm_lists_all_models(kernel: KernelFrontend) -> None:
 
 def test_frontend_creates_a_model(kernel: KernelFrontend) -> None:
     open_model(kernel)
-    _, msgs = kernel.open_comm("syncstate", {"protocol": "syncstate/1", "method": "create",
-                                             "request": "r2", "class": "__main__.Todo",
-                                             "state": {"title": "from js"}})
+    _, msgs = kernel.open_comm(
+        "syncstate",
+        {
+            "protocol": "syncstate/1",
+            "method": "create",
+            "request": "r2",
+            "class": "__main__.Todo",
+            "state": {"title": "from js"},
+        },
+    )
     opened = [m["content"] for m in msgs if m["msg_type"] == "comm_open"]
     reply = comm_data(msgs)[-1]
     assert reply["method"] == "created" and reply["model_id"] == opened[0]["comm_id"]
@@ -117,12 +164,16 @@ def test_frontend_creates_a_model(kernel: KernelFrontend) -> None:
 
 def test_custom_message_round_trip_with_buffers(kernel: KernelFrontend) -> None:
     comm_id, _ = open_model(kernel)
-    kernel.execute("todo.on_msg(lambda m, content, buffers: "
-                   "m.send({'echo': content, 'sizes': [len(b) for b in buffers]}, buffers))")
+    kernel.execute(
+        "todo.on_msg(lambda m, content, buffers: "
+        "m.send({'echo': content, 'sizes': [len(b) for b in buffers]}, buffers))"
+    )
     msgs = kernel.send(comm_id, {"method": "custom", "content": {"ping": 1}}, [b"abc"])
-    reply = [m for m in msgs if m["msg_type"] == "comm_msg"][0]
-    assert reply["content"]["data"] == {"method": "custom",
-                                        "content": {"echo": {"ping": 1}, "sizes": [3]}}
+    reply = next(m for m in msgs if m["msg_type"] == "comm_msg")
+    assert reply["content"]["data"] == {
+        "method": "custom",
+        "content": {"echo": {"ping": 1}, "sizes": [3]},
+    }
     assert bytes(reply["buffers"][0]) == b"abc"
 
 

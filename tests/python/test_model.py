@@ -51,7 +51,9 @@ def test_open_sends_full_state_and_esm(comms: FakeManager) -> None:
     assert "secret" not in data["state"]
     bundle = m._repr_mimebundle_()
     assert bundle["application/vnd.syncstate.view+json"] == {
-        "model_id": m.model_id, "protocol": "syncstate/1"}
+        "model_id": m.model_id,
+        "protocol": "syncstate/1",
+    }
 
 
 def test_assignment_sends_one_patch_with_next_version(comms: FakeManager) -> None:
@@ -59,8 +61,14 @@ def test_assignment_sends_one_patch_with_next_version(comms: FakeManager) -> Non
     front = attach(m)
     m.count = 5
     msgs = front.pump()
-    assert msgs == [{"method": "patch", "version": 1, "ack": [],
-                     "ops": [{"op": "replace", "path": "/count", "value": 5}]}]
+    assert msgs == [
+        {
+            "method": "patch",
+            "version": 1,
+            "ack": [],
+            "ops": [{"op": "replace", "path": "/count", "value": 5}],
+        }
+    ]
     m.secret = "still not synced"
     assert front.pump() == []
 
@@ -75,26 +83,40 @@ def test_assignment_sends_one_patch_with_next_version(comms: FakeManager) -> Non
         (lambda v: v.pop(0), [{"op": "remove", "path": "/items/0"}]),
         (lambda v: v.remove({"t": 1}), [{"op": "remove", "path": "/items/1"}]),
         (lambda v: v.__delitem__(1), [{"op": "remove", "path": "/items/1"}]),
-        (lambda v: v.__setitem__(2, {"t": 7}),
-         [{"op": "replace", "path": "/items/2", "value": {"t": 7}}]),
-        (lambda v: v.__setitem__(slice(0, 1), [{"t": 8}, {"t": 9}]),
-         [{"op": "replace", "path": "/items/0", "value": {"t": 8}},
-          {"op": "add", "path": "/items/1", "value": {"t": 9}}]),
+        (
+            lambda v: v.__setitem__(2, {"t": 7}),
+            [{"op": "replace", "path": "/items/2", "value": {"t": 7}}],
+        ),
+        (
+            lambda v: v.__setitem__(slice(0, 1), [{"t": 8}, {"t": 9}]),
+            [
+                {"op": "replace", "path": "/items/0", "value": {"t": 8}},
+                {"op": "add", "path": "/items/1", "value": {"t": 9}},
+            ],
+        ),
         (lambda v: v.clear(), [{"op": "replace", "path": "/items", "value": []}]),
-        (lambda v: v.reverse(), [{"op": "replace", "path": "/items",
-                                  "value": [{"t": 2}, {"t": 1}, {"t": 0}]}]),
-        (lambda v: v.sort(key=lambda r: -r["t"]),
-         [{"op": "replace", "path": "/items", "value": [{"t": 2}, {"t": 1}, {"t": 0}]}]),
-        (lambda v: v[1].__setitem__("done", True),
-         [{"op": "add", "path": "/items/1/done", "value": True}]),
+        (
+            lambda v: v.reverse(),
+            [{"op": "replace", "path": "/items", "value": [{"t": 2}, {"t": 1}, {"t": 0}]}],
+        ),
+        (
+            lambda v: v.sort(key=lambda r: -r["t"]),
+            [{"op": "replace", "path": "/items", "value": [{"t": 2}, {"t": 1}, {"t": 0}]}],
+        ),
+        (
+            lambda v: v[1].__setitem__("done", True),
+            [{"op": "add", "path": "/items/1/done", "value": True}],
+        ),
         (lambda v: v[1].__setitem__("t", 5), [{"op": "replace", "path": "/items/1/t", "value": 5}]),
         (lambda v: v[1].__delitem__("t"), [{"op": "remove", "path": "/items/1/t"}]),
         (lambda v: v[1].pop("t"), [{"op": "remove", "path": "/items/1/t"}]),
         (lambda v: v[1].update(t=6), [{"op": "replace", "path": "/items/1/t", "value": 6}]),
         (lambda v: v[1].setdefault("x", []), [{"op": "add", "path": "/items/1/x", "value": []}]),
         (lambda v: v[1].clear(), [{"op": "replace", "path": "/items/1", "value": {}}]),
-        (lambda v: v[2].setdefault("tags", []).append("a"),
-         [{"op": "add", "path": "/items/2/tags", "value": []}]),
+        (
+            lambda v: v[2].setdefault("tags", []).append("a"),
+            [{"op": "add", "path": "/items/2/tags", "value": []}],
+        ),
     ],
 )
 def test_each_in_place_mutation_is_one_minimal_message(
@@ -181,8 +203,12 @@ def test_frontend_edit_applies_fires_observer_and_acks(comms: FakeManager) -> No
     front = attach(m)
     seen: list[Any] = []
     m.observe(seen.append, ["items", "title"])
-    edit = front.edit([{"op": "replace", "path": "/items/0/done", "value": True},
-                       {"op": "replace", "path": "/title", "value": "new"}])
+    edit = front.edit(
+        [
+            {"op": "replace", "path": "/items/0/done", "value": True},
+            {"op": "replace", "path": "/title", "value": "new"},
+        ]
+    )
     assert m.items[0]["done"] is True and m.title == "new"
     assert edit in front.acks and front.state == m._state | {}
     assert {c["name"] for c in seen} == {"items", "title"}
@@ -210,11 +236,21 @@ def test_observer_side_effects_travel_with_the_ack(comms: FakeManager) -> None:
         ([{"op": "replace", "path": "/items/9/t", "value": 1}], "bad_path"),
         ([{"op": "frob", "path": "/count"}], "bad_op"),
         ([{"op": "test", "path": "/count", "value": 99}], "test_failed"),
-        ([{"op": "replace", "path": "/items/0/t", "value": 5},
-          {"op": "replace", "path": "/count", "value": None}], "invalid"),
-        ([{"op": "add", "path": "/items/-", "value": {"t": 1}},
-          {"op": "replace", "path": "/items/0/t", "value": 5},
-          {"op": "remove", "path": "/items/7"}], "bad_path"),
+        (
+            [
+                {"op": "replace", "path": "/items/0/t", "value": 5},
+                {"op": "replace", "path": "/count", "value": None},
+            ],
+            "invalid",
+        ),
+        (
+            [
+                {"op": "add", "path": "/items/-", "value": {"t": 1}},
+                {"op": "replace", "path": "/items/0/t", "value": 5},
+                {"op": "remove", "path": "/items/7"},
+            ],
+            "bad_path",
+        ),
         ([{"op": "add", "path": "/items/-", "value": 3}], "invalid"),
         ("not a list", "bad_message"),
     ],
@@ -238,8 +274,12 @@ def test_rejected_edit_changes_nothing(comms: FakeManager, ops: Any, code: str) 
 def test_cross_validation_sees_the_whole_edit(comms: FakeManager) -> None:
     r = Range()
     front = attach(r)
-    front.edit([{"op": "replace", "path": "/low", "value": 20},
-                {"op": "replace", "path": "/high", "value": 30}])
+    front.edit(
+        [
+            {"op": "replace", "path": "/low", "value": 20},
+            {"op": "replace", "path": "/high", "value": 30},
+        ]
+    )
     assert (r.low, r.high) == (20, 30) and not front.rejections
     front.edit([{"op": "replace", "path": "/low", "value": 40}])
     assert front.rejections[-1]["code"] == "invalid" and r.low == 20
@@ -282,14 +322,23 @@ def test_edit_that_changes_nothing_still_gets_acked(comms: FakeManager) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [None, 5, "x", [], {}, {"method": 3}, {"method": "nope"}, {"method": "patch"},
-     {"method": "patch", "id": 1, "base": 0, "ops": []},
-     {"method": "patch", "id": "a", "base": "0", "ops": []},
-     {"method": "patch", "id": "a", "base": 0, "ops": [None]},
-     {"method": "patch", "id": "a", "base": 0, "ops": [{"op": "add", "path": 3}]},
-     {"method": "patch", "id": "a", "base": 0, "ops": [{"op": "add", "path": "/count/~2"}]},
-     {"method": "patch", "id": "a", "base": 0, "ops": [], "buffer_paths": [["x"]]},
-     {"method": "patch", "id": "a", "base": True, "ops": []}],
+    [
+        None,
+        5,
+        "x",
+        [],
+        {},
+        {"method": 3},
+        {"method": "nope"},
+        {"method": "patch"},
+        {"method": "patch", "id": 1, "base": 0, "ops": []},
+        {"method": "patch", "id": "a", "base": "0", "ops": []},
+        {"method": "patch", "id": "a", "base": 0, "ops": [None]},
+        {"method": "patch", "id": "a", "base": 0, "ops": [{"op": "add", "path": 3}]},
+        {"method": "patch", "id": "a", "base": 0, "ops": [{"op": "add", "path": "/count/~2"}]},
+        {"method": "patch", "id": "a", "base": 0, "ops": [], "buffer_paths": [["x"]]},
+        {"method": "patch", "id": "a", "base": True, "ops": []},
+    ],
 )
 def test_malformed_messages_get_an_error_and_change_nothing(comms: FakeManager, data: Any) -> None:
     m = Todo()
@@ -319,9 +368,16 @@ def test_binary_values_travel_as_buffers(comms: FakeManager) -> None:
     m.frames.append({"png": b"\x89PNG"})
     data, buffers = m._comm.sent[-1]
     assert data["buffer_paths"] == [["ops", 0, "value", "png"]] and buffers == [b"\x89PNG"]
-    m._comm.deliver({"method": "patch", "id": "b", "base": 1,
-                     "ops": [{"op": "replace", "path": "/data", "value": None}],
-                     "buffer_paths": [["ops", 0, "value"]]}, [memoryview(b"xyz")])
+    m._comm.deliver(
+        {
+            "method": "patch",
+            "id": "b",
+            "base": 1,
+            "ops": [{"op": "replace", "path": "/data", "value": None}],
+            "buffer_paths": [["ops", 0, "value"]],
+        },
+        [memoryview(b"xyz")],
+    )
     assert m.data == b"xyz"
 
 
@@ -376,24 +432,28 @@ def test_close_frees_the_comm_and_the_registry(comms: FakeManager) -> None:
 
 def test_control_comm_lists_models_and_creates_them(comms: FakeManager) -> None:
     m = Todo(title="listed")
-    channel = comms.open_from_frontend({"protocol": "syncstate/1", "method": "list",
-                                        "request": "r1"})
+    channel = comms.open_from_frontend(
+        {"protocol": "syncstate/1", "method": "list", "request": "r1"}
+    )
     reply = channel.sent[-1][0]
     assert reply["method"] == "models" and reply["request"] == "r1"
     assert reply["models"][m.model_id]["state"]["title"] == "listed"
     assert reply["models"][m.model_id]["version"] == m.version
     name = f"{Todo.__module__}.{Todo.__qualname__}"
-    channel.deliver({"method": "create", "request": "r2", "class": name,
-                     "state": {"title": "made in JS"}})
+    channel.deliver(
+        {"method": "create", "request": "r2", "class": name, "state": {"title": "made in JS"}}
+    )
     created = channel.sent[-1][0]
     assert created["method"] == "created", created
     from syncstate import control
 
     assert control.live_model(created["model_id"]).title == "made in JS"
-    for bad, code in [({"class": "no.Such"}, "unknown_class"),
-                      ({"class": name, "state": {"secret": "x"}}, "forbidden"),
-                      ({"class": name, "state": {"count": "x"}}, "invalid"),
-                      ({"class": name, "state": 3}, "bad_message")]:
+    for bad, code in [
+        ({"class": "no.Such"}, "unknown_class"),
+        ({"class": name, "state": {"secret": "x"}}, "forbidden"),
+        ({"class": name, "state": {"count": "x"}}, "invalid"),
+        ({"class": name, "state": 3}, "bad_message"),
+    ]:
         channel.deliver({"method": "create", "request": "r3", **bad})
         assert channel.sent[-1][0]["code"] == code
 

@@ -46,21 +46,35 @@ export async function loadModule(source: string, importer: ModuleImporter = impo
   return afm;
 }
 
-/** The model as one view (or the initialization) sees it: its listeners are all registered under `context`. */
-export function scopeModel(mirror: Mirror, context: object): AnyModel {
-  return {
-    get: key => mirror.get(key),
-    set: (key, value) => mirror.set(key, value),
-    save_changes: () => mirror.save_changes(),
-    patch: ops => mirror.patch(ops),
-    send: (content, callbacks, buffers) => mirror.send(content, callbacks, buffers),
-    on: (event: string, cb: Listener) => mirror.on(event, cb, context),
-    off: (event?: string | null, cb?: Listener | null) => mirror.off(event ?? null, cb ?? null, context),
-    onPath: (pointer, cb) => mirror.onPath(pointer, cb, context),
-    widget_manager: {
-      get_model: async id => scopeModel(await mirror.widget_manager.get_model(id), context)
-    }
-  };
+/**
+ * The models as one view (or one initialization) sees them. Every listener it adds, on its
+ * model or on child models reached through `widget_manager`, is registered under this
+ * scope, so `dispose()` removes them all.
+ */
+export class ViewScope {
+  private readonly mirrors = new Set<Mirror>();
+
+  model(mirror: Mirror): AnyModel {
+    this.mirrors.add(mirror);
+    return {
+      get: key => mirror.get(key),
+      set: (key, value) => mirror.set(key, value),
+      save_changes: () => mirror.save_changes(),
+      patch: ops => mirror.patch(ops),
+      send: (content, callbacks, buffers) => mirror.send(content, callbacks, buffers),
+      on: (event: string, cb: Listener) => mirror.on(event, cb, this),
+      off: (event?: string | null, cb?: Listener | null) => mirror.off(event ?? null, cb ?? null, this),
+      onPath: (pointer, cb) => mirror.onPath(pointer, cb, this),
+      widget_manager: {
+        get_model: async id => this.model(await mirror.widget_manager.get_model(id))
+      }
+    };
+  }
+
+  dispose(): void {
+    this.mirrors.forEach(mirror => mirror.off(null, null, this));
+    this.mirrors.clear();
+  }
 }
 
 function runCleanup(cleanup: Cleanup): void {
@@ -87,45 +101,46 @@ function initializeOnce(afm: AFM, mirror: Mirror): Promise<void> {
     return current.ready;
   }
   current?.dispose();
-  const context = {};
+  const scope = new ViewScope();
+  const model = scope.model(mirror);
   let disposed = false;
   let cleanup: Cleanup;
   const dispose = (): void => {
     disposed = true;
-    mirror.off(null, null, context);
+    scope.dispose();
     runCleanup(cleanup);
   };
   const ready = (async () => {
-    cleanup = await afm.initialize?.({ model: scopeModel(mirror, context) });
+    cleanup = await afm.initialize?.({ model });
     if (disposed) {
       runCleanup(cleanup);
     }
   })();
-  mirror.on('close', dispose, context);
+  mirror.on('close', dispose, scope);
   initializations.set(mirror, { afm, ready, dispose });
   return ready;
 }
 
 /**
  * Renders a view of `mirror` into `el`. Resolves to the function that removes the view:
- * it drops every listener the module added through this view's model and calls the
+ * it drops every listener the module added through this view's models and calls the
  * cleanup `render` returned.
  */
 export async function renderView(afm: AFM, mirror: Mirror, el: HTMLElement): Promise<() => void> {
   await initializeOnce(afm, mirror);
-  const context = {};
+  const scope = new ViewScope();
   let cleanup: Cleanup;
   try {
-    cleanup = await afm.render?.({ model: scopeModel(mirror, context), el });
+    cleanup = await afm.render?.({ model: scope.model(mirror), el });
   } catch (error) {
-    mirror.off(null, null, context);
+    scope.dispose();
     throw error;
   }
   let removed = false;
   return () => {
     if (!removed) {
       removed = true;
-      mirror.off(null, null, context);
+      scope.dispose();
       runCleanup(cleanup);
     }
   };
