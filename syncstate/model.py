@@ -203,7 +203,10 @@ class Model(HasTraits):
         if self._comm is not None and change["type"] == "change" and name in self._sync_traits():
             if self._undo_log is not None:
                 self._committing = True  # an inbound edit passed validation; see _apply_edit
-            self._sync_assignment(change)
+            with self.hold_sync():  # the change and its observers' side effects: one message
+                self._sync_assignment(change)
+                super().notify_change(change)
+            return
         super().notify_change(change)
 
     def _sync_assignment(self, change: Bunch) -> None:
@@ -226,12 +229,14 @@ class Model(HasTraits):
         self, name: str, ops: list[dict[str, Any]], undo: Callable[[], None] | None
     ) -> None:
         """Called by a tracked list or dict of trait `name` that was changed in place."""
-        self._queue([_encode(op) for op in ops])
         if self._undo_log is not None and undo is not None:
+            self._queue([_encode(op) for op in ops])
             self._undo_log.append(undo)
             self._inbound_ops.setdefault(name, []).extend(ops)
             return  # observers run once the whole edit has passed validation
-        self._notify_in_place(name, ops)
+        with self.hold_sync():
+            self._queue([_encode(op) for op in ops])
+            self._notify_in_place(name, ops)
 
     def _notify_in_place(self, name: str, ops: list[dict[str, Any]]) -> None:
         value = getattr(self, name)

@@ -144,6 +144,26 @@ describe('Mirror: kernel answers', () => {
     expect(sent[1].data.ops).toEqual([replace('/title', 'x')]);
   });
 
+  it('drops queued edits that depended on a rejected one, without sending them', () => {
+    const { mirror, sent, changes } = setup({ items: [] });
+    mirror.patch([{ op: 'add', path: '/items/-', value: { done: false } }]);
+    mirror.patch([replace('/items/0/done', true)]); // queued, builds on the first
+    mirror.handleMessage({ method: 'reject', id: 'c:1', version: 0, code: 'invalid', message: 'no' });
+    expect(mirror.state).toEqual({ items: [] });
+    expect(changes[changes.length - 1]).toEqual([{ op: 'remove', path: '/items/0' }]);
+    expect(sent.length).toBe(1);
+  });
+
+  it('reports kernel moves across fields that pending edits touch', () => {
+    const { mirror, changes, kernel } = setup({ a: 1, b: 2, c: 3 });
+    mirror.patch([replace('/c', 9)]);
+    kernel([{ op: 'move', from: '/c', path: '/d' }]);
+    expect(mirror.state).toEqual({ a: 1, b: 2, d: 3 }); // the pending edit no longer applies
+    expect(changes[1]).toEqual([{ op: 'remove', path: '/c' }, { op: 'add', path: '/d', value: 3 }]);
+    kernel([{ op: 'copy', from: '/a', path: '/e' }]);
+    expect(changes[2]).toEqual([{ op: 'copy', from: '/a', path: '/e' }]);
+  });
+
   it("ignores other frontends' rejections", () => {
     const { mirror, errors } = setup();
     mirror.patch([replace('/count', 1)]);
@@ -213,8 +233,12 @@ describe('Mirror: staying in sync', () => {
     const other = setup();
     other.mirror.handleMessage({ method: 'patch', version: 1, ops: 'nope', ack: [] });
     other.mirror.handleMessage({ method: 'bogus' });
+    other.mirror.handleMessage({ method: 'patch', version: 1, ops: [replace('nope', 1)], ack: [] });
+    other.mirror.handleMessage({ method: 'patch', version: 1, ops: [replace('', {})], ack: [] });
+    other.mirror.handleMessage({ method: 'state', version: 1, state: { b: null }, buffer_paths: [['state', 'b']] });
     expect(other.sent).toEqual([{ data: { method: 'sync' } }]); // one sync is enough
-    expect(other.errors.map(e => e.code)).toEqual(['bad_message', 'bad_message']);
+    expect(other.errors.map(e => e.code)).toEqual(Array(5).fill('bad_message'));
+    expect(other.mirror.state).toEqual({ count: 0, title: 'Today', items: [] });
   });
 
   it('applies a state reply to another frontend only if it is new', () => {

@@ -478,3 +478,14 @@ def test_float_and_unicode_roundtrip(comms: FakeManager) -> None:
     front.edit([{"op": "replace", "path": "/x", "value": 2}])
     assert m.x == 2.0 and isinstance(m.x, float)
     assert isinstance(FakeComm, type)
+
+
+def test_kernel_change_and_observer_side_effects_are_one_message(comms: FakeManager) -> None:
+    m = Todo(items=[{"done": False}])
+    m.observe(lambda c: setattr(m, "done_count", sum(r["done"] for r in m.items)), "items")
+    front = attach(m)
+    m.items[0]["done"] = True
+    m.items = [*m.items, {"done": True}]
+    msgs = front.pump()
+    assert [len(x["ops"]) for x in msgs] == [2, 2]
+    assert front.state["done_count"] == 2 == m.done_count

@@ -86,6 +86,12 @@ function fieldsOf(ops: readonly Operation[], onRoot: () => Error): Set<string> {
   return fields;
 }
 
+function refusePrivate(field: string): void {
+  if (field.startsWith('_')) {
+    throw new PatchError('forbidden', `Field ${JSON.stringify(field)} is private: only the kernel writes it`);
+  }
+}
+
 /** Operations that turn the given fields of `before` into those of `after`. */
 function fieldDiff(before: Record<string, unknown>, after: Record<string, unknown>, fields: Iterable<string>): Operation[] {
   const ops: Operation[] = [];
@@ -185,11 +191,7 @@ export class Mirror extends Emitter implements AnyModel {
     const edit = jsonClone(ops); // replayed later: the caller may go on mutating its objects
     edit.forEach(validateOperation);
     const fields = fieldsOf(edit, () => new PatchError('forbidden', 'An edit cannot replace the whole state'));
-    for (const field of fields) {
-      if (field.startsWith('_')) {
-        throw new PatchError('forbidden', `Field ${JSON.stringify(field)} is private: only the kernel writes it`);
-      }
-    }
+    fields.forEach(refusePrivate);
     if (!edit.length) {
       return;
     }
@@ -210,9 +212,7 @@ export class Mirror extends Emitter implements AnyModel {
   /** anywidget style: remembered until `save_changes()`. */
   set(key: string, value: unknown): void {
     this.assertOpen();
-    if (key.startsWith('_')) {
-      throw new PatchError('forbidden', `Field ${JSON.stringify(key)} is private: only the kernel writes it`);
-    }
+    refusePrivate(key);
     this.unsaved.set(key, value);
   }
 
@@ -293,10 +293,10 @@ export class Mirror extends Emitter implements AnyModel {
     }
     try {
       ops.forEach(validateOperation);
+      fieldsOf(ops, () => new PatchError('bad_path', 'A kernel patch cannot replace the whole state'));
     } catch (error) {
       throw new MessageError((error as Error).message);
     }
-    fieldsOf(ops, () => new MessageError('A kernel patch cannot replace the whole state'));
     if (this.syncing) {
       return; // the state we asked for already includes this version
     }
@@ -450,7 +450,8 @@ export class Mirror extends Emitter implements AnyModel {
       ops.forEach(op => combine(last.ops, op));
       fields.forEach(field => last.fields.add(field));
     } else {
-      this.pending.push({ id: `${this.clientId}:${++this.editCount}`, ops, fields, sent: false });
+      // a copy: later edits are combined into it, and `ops` also went to change listeners
+      this.pending.push({ id: `${this.clientId}:${++this.editCount}`, ops: [...ops], fields, sent: false });
     }
   }
 
