@@ -95,7 +95,7 @@ describe('renderView', () => {
 
     el1.querySelector('button')!.click();
     expect(sent).toEqual([
-      { method: 'patch', id: 'c:1', client: 'c', base: 0, ops: [{ op: 'replace', path: '/count', value: 1 }] }
+      { method: 'patch', id: 'c:1', base: 0, ops: [{ op: 'replace', path: '/count', value: 1 }] }
     ]);
     expect(el2.textContent).toBe('count 1 (init 1)');
 

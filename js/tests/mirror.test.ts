@@ -36,7 +36,7 @@ describe('Mirror: local edits', () => {
     expect(mirror.get('count')).toBe(1);
     expect(mirror.version).toBe(0);
     expect(sent).toEqual([
-      { data: { method: 'patch', id: 'c:1', client: 'c', base: 0, ops: [replace('/count', 1)] } }
+      { data: { method: 'patch', id: 'c:1', base: 0, ops: [replace('/count', 1)] } }
     ]);
     expect(changes).toEqual([[replace('/count', 1)]]);
     expect(onCount).toHaveBeenCalledWith(1);
@@ -132,16 +132,18 @@ describe('Mirror: kernel answers', () => {
     expect(changes[1]).toEqual([replace('/items/0', 'y')]); // from ['x'] to ['y']
   });
 
-  it('rolls back a rejected edit and reports it', () => {
+  it('rolls back a rejected edit and reports it, with the edit queued behind it', () => {
     const { mirror, sent, changes, errors } = setup();
     mirror.patch([replace('/count', -1)]);
-    mirror.patch([replace('/title', 'x')]); // queued behind the first
+    mirror.patch([replace('/title', 'x')]); // queued behind the first: made on top of it
     mirror.handleMessage({ method: 'reject', id: 'c:1', version: 0, code: 'invalid', message: 'count must be >= 0' });
-    expect(mirror.state).toEqual({ count: 0, title: 'x', items: [] });
-    expect(changes[2]).toEqual([replace('/count', 0)]);
-    expect(errors).toEqual([{ id: 'c:1', code: 'invalid', message: 'count must be >= 0' }]);
-    expect(sent.map(s => s.data.id)).toEqual(['c:1', 'c:2']);
-    expect(sent[1].data.ops).toEqual([replace('/title', 'x')]);
+    expect(mirror.state).toEqual({ count: 0, title: 'Today', items: [] });
+    expect(changes[2]).toEqual([replace('/count', 0), replace('/title', 'Today')]);
+    expect(errors).toEqual([
+      { id: 'c:1', code: 'invalid', message: 'count must be >= 0' },
+      expect.objectContaining({ id: 'c:2', code: 'dropped' })
+    ]);
+    expect(sent.map(s => s.data.id)).toEqual(['c:1']);
   });
 
   it('drops queued edits that depended on a rejected one, without sending them', () => {
@@ -184,7 +186,6 @@ describe('Mirror: kernel answers', () => {
     expect(sent[1].data).toEqual({
       method: 'patch',
       id: 'c:2',
-      client: 'c',
       base: 1,
       ops: [replace('/count', 2), { op: 'add', path: '/items/-', value: 'a' }, replace('/count', 3)]
     });
@@ -218,8 +219,9 @@ describe('Mirror: staying in sync', () => {
     mirror.handleMessage({ method: 'state', version: 4, state: { count: 1, title: 'y', items: ['k'] } });
     expect(mirror.version).toBe(4);
     // the in-flight edit was answered before the state; the queued one is replayed and sent
+    // with the base it was made on, so the kernel can check it against what changed since
     expect(mirror.state).toEqual({ count: 1, title: 'mine', items: ['k'] });
-    expect(sent[2].data).toMatchObject({ method: 'patch', id: 'c:2', base: 4, ops: [replace('/title', 'mine')] });
+    expect(sent[2].data).toMatchObject({ method: 'patch', id: 'c:2', base: 0, ops: [replace('/title', 'mine')] });
     expect(changes[changes.length - 1]).toEqual([{ op: 'add', path: '/items/0', value: 'k' }]);
   });
 
@@ -369,5 +371,42 @@ describe('Mirror: events and lifecycle', () => {
     expect(await parent.widget_manager.get_model('syncstate:m2')).toBe(child);
     expect(await parent.widget_manager.get_model('m2')).toBe(child);
     expect(parent.clientId).toMatch(/^[0-9a-f]{12}$/);
+  });
+});
+
+describe('Mirror: the two frontend rules of docs/protocol.md', () => {
+  it('rebases a queued edit only when the answer moved nothing', () => {
+    const { mirror, sent, kernel } = setup({ count: 0, title: 'Today', items: [] });
+    mirror.patch([replace('/count', 1)]);
+    mirror.patch([replace('/title', 'a')]); // queued, made on version 0
+    kernel([replace('/count', 1), replace('/items', ['x'])], ['c:1']); // also moved /items
+    expect(sent[1].data).toMatchObject({ id: 'c:2', base: 0 });
+    mirror.patch([replace('/title', 'b')]); // queued behind c:2, made on version 1
+    kernel([replace('/title', 'a')], ['c:2']);
+    expect(sent[2].data).toMatchObject({ id: 'c:3', base: 2 });
+  });
+
+  it('drops the queued edit with the rejected one and reports both', () => {
+    const { mirror, sent, errors } = setup({ count: 0, title: 'Today', items: [] });
+    mirror.patch([{ op: 'add', path: '/items/0', value: 'first' }]);
+    mirror.patch([replace('/items/0', 'edited')]); // made on top of c:1
+    mirror.handleMessage({ method: 'reject', id: 'c:1', version: 0, code: 'invalid', message: 'no' });
+    expect(errors.map(e => [e.id, e.code])).toEqual([
+      ['c:1', 'invalid'],
+      ['c:2', 'dropped']
+    ]);
+    expect(sent.length).toBe(1);
+    expect(mirror.state).toEqual({ count: 0, title: 'Today', items: [] });
+  });
+
+  it('reports an unsent edit that no longer applies instead of losing it', () => {
+    const { mirror, sent, errors, kernel } = setup({ count: 0, title: 'Today', items: ['a'] });
+    mirror.patch([replace('/count', 1)]);
+    mirror.patch([replace('/items/0', 'b')]);
+    kernel([{ op: 'remove', path: '/items/0' }]);
+    expect(errors).toEqual([expect.objectContaining({ id: 'c:2', code: 'dropped' })]);
+    kernel([replace('/count', 1)], ['c:1']);
+    expect(sent.length).toBe(1);
+    expect(mirror.state).toEqual({ count: 1, title: 'Today', items: [] });
   });
 });

@@ -42,7 +42,7 @@ describe('useModelState', () => {
 
     await act(async () => container.querySelector('button')!.click());
     expect(container.querySelector('button')!.textContent).toBe('count 1');
-    expect(sent).toEqual([{ method: 'patch', id: 'c:1', client: 'c', base: 0, ops: [{ op: 'replace', path: '/count', value: 1 }] }]);
+    expect(sent).toEqual([{ method: 'patch', id: 'c:1', base: 0, ops: [{ op: 'replace', path: '/count', value: 1 }] }]);
     expect(renders).toBe(titleRenders); // other fields' components stay put
 
     await act(async () =>

@@ -62,6 +62,8 @@ export interface MirrorError {
 
 interface Edit {
   id: string;
+  /** The confirmed version the edit was made on (moved up by "rebase when nothing moved"). */
+  base: number;
   ops: Operation[];
   /** The top-level fields the ops read or write. */
   fields: Set<string>;
@@ -323,7 +325,12 @@ export class Mirror extends Emitter implements AnyModel {
     this.replay();
     // Fields no pending edit involves changed exactly as the kernel says; the others by diff.
     const direct = ops.filter(op => !pointersOf(op).some(p => fields.has(parsePointer(p)[0])));
-    this.emitChange([...direct, ...fieldDiff(before, this.visible, fields)]);
+    const change = [...direct, ...fieldDiff(before, this.visible, fields)];
+    if (!change.length) {
+      // Rebase when nothing moved: unsent edits were made on a state equal to this one.
+      this.pending.filter(edit => !edit.sent).forEach(edit => (edit.base = version));
+    }
+    this.emitChange(change);
     this.flush();
   }
 
@@ -337,14 +344,17 @@ export class Mirror extends Emitter implements AnyModel {
     }
     const before = this.visible;
     const fields = this.owned;
+    // A rejection takes its followers with it: unsent edits were made on top of the rejected one.
+    const followers = id === this.inFlight ? this.pending.filter(edit => !edit.sent) : [];
     if (id === this.inFlight) {
       this.inFlight = null;
     }
-    this.pending = this.pending.filter(edit => edit.id !== id);
+    this.pending = this.pending.filter(edit => edit.id !== id && !followers.includes(edit));
     this.replay();
     this.emitChange(fieldDiff(before, this.visible, fields));
     const error: MirrorError = { id, code, message: typeof text === 'string' ? text : code };
     this.emit('error', error);
+    followers.forEach(edit => this.emitDropped(edit, `it was made on top of the rejected edit ${id}`));
     if (!this.syncing && typeof version === 'number' && version !== this.confirmedVersion) {
       this.resync('out_of_sync', `Rejection at version ${version}, but this frontend has ${this.confirmedVersion}`);
     }
@@ -396,6 +406,7 @@ export class Mirror extends Emitter implements AnyModel {
   /** Rebuilds visible state from confirmed state and the pending edits; those that no longer apply are dropped. */
   private replay(): void {
     this.shareAll();
+    const dropped: Edit[] = [];
     this.pending = this.pending.filter(edit => {
       this.own(edit.fields);
       try {
@@ -405,9 +416,13 @@ export class Mirror extends Emitter implements AnyModel {
         if (!(error instanceof PatchError)) {
           throw error;
         }
+        dropped.push(edit);
         return false;
       }
     });
+    // A sent edit dropped here still gets its answer from the kernel; an unsent one never
+    // will, so it is reported now rather than lost silently.
+    dropped.filter(edit => !edit.sent).forEach(edit => this.emitDropped(edit, 'it no longer applies to the kernel state'));
     if (!this.pending.length) {
       this.shareAll();
     }
@@ -451,7 +466,8 @@ export class Mirror extends Emitter implements AnyModel {
       fields.forEach(field => last.fields.add(field));
     } else {
       // a copy: later edits are combined into it, and `ops` also went to change listeners
-      this.pending.push({ id: `${this.clientId}:${++this.editCount}`, ops: [...ops], fields, sent: false });
+      const id = `${this.clientId}:${++this.editCount}`;
+      this.pending.push({ id, base: this.confirmedVersion, ops: [...ops], fields, sent: false });
     }
   }
 
@@ -466,11 +482,15 @@ export class Mirror extends Emitter implements AnyModel {
     const { data, buffer_paths, buffers } = takeBuffers({
       method: 'patch',
       id: next.id,
-      client: this.clientId,
-      base: this.confirmedVersion,
+      base: next.base,
       ops: next.ops
     });
     this.post(buffers.length ? { ...data, buffer_paths } : data, buffers);
+  }
+
+  private emitDropped(edit: Edit, why: string): void {
+    const error: MirrorError = { id: edit.id, code: 'dropped', message: `Edit not sent: ${why}` };
+    this.emit('error', error);
   }
 
   private resync(code: string, message: string): void {
