@@ -36,6 +36,7 @@ test: setup
 	cd js && jlpm typecheck
 	pytest tests/
 	cd js && jlpm test
+	sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 $(PY):
 	python3 -m venv $(VENV)

@@ -8,6 +8,7 @@ long the kernel took to get its last message to the client.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -37,7 +38,10 @@ class Kernel:
     def __init__(self, startup_timeout: float = 60) -> None:
         self.km: KernelManager
         self.kc: BlockingKernelClient
-        self.km, self.kc = start_new_kernel(kernel_name="python3", startup_timeout=startup_timeout)
+        # The kernel's own stderr only says that it runs over TCP; errors come back in replies.
+        self.km, self.kc = start_new_kernel(
+            kernel_name="python3", startup_timeout=startup_timeout, stderr=subprocess.DEVNULL
+        )
         where = self.output("import sys; print(sys.executable)").strip()
         if where != sys.executable:
             print(f"warning: the kernel runs {where}, not {sys.executable}", file=sys.stderr)

@@ -6,6 +6,15 @@ either direction travels as a JSON Patch. See README.md and docs/.
 
 from .model import Model
 from .protocol import PROTOCOL, Limits, ProtocolError, limits
+from .serialize import array_serialization
 
 __version__ = "0.1.0"
-__all__ = ["PROTOCOL", "Limits", "Model", "ProtocolError", "__version__", "limits"]
+__all__ = [
+    "PROTOCOL",
+    "Limits",
+    "Model",
+    "ProtocolError",
+    "__version__",
+    "array_serialization",
+    "limits",
+]

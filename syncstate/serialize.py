@@ -90,3 +90,37 @@ def put_buffers(data: dict[str, Any], paths: Any, buffers: Sequence[Any]) -> Non
             parent[path[-1]] = bytes(buffer)
         except (KeyError, IndexError, TypeError) as error:
             raise ProtocolError(BAD_MESSAGE, f"bad buffer path {path!r}") from error
+
+
+def array_to_json(array: Any, model: Any = None) -> dict[str, Any] | None:
+    """A numpy array as `{dtype, shape, buffer}`, the buffer travelling as binary (no copy of
+    a contiguous array beyond the one the comm makes)."""
+    if array is None:
+        return None
+    import numpy as np
+
+    contiguous = np.ascontiguousarray(array)
+    return {
+        "dtype": str(contiguous.dtype),
+        "shape": list(contiguous.shape),
+        "buffer": contiguous.tobytes(),
+    }
+
+
+def array_from_json(value: Any, model: Any = None) -> Any:
+    """The inverse of `array_to_json` (for arrays edited in a view)."""
+    if value is None:
+        return None
+    import numpy as np
+
+    try:
+        return np.frombuffer(value["buffer"], dtype=value["dtype"]).reshape(value["shape"])
+    except (KeyError, TypeError, ValueError) as error:
+        from traitlets import TraitError
+
+        raise TraitError(f"not an array: {error}") from error
+
+
+#: Tag metadata for numpy array traits:
+#: `Instance(np.ndarray).tag(sync=True, **array_serialization)`.
+array_serialization = {"to_json": array_to_json, "from_json": array_from_json}

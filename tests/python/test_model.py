@@ -489,3 +489,36 @@ def test_kernel_change_and_observer_side_effects_are_one_message(comms: FakeMana
     msgs = front.pump()
     assert [len(x["ops"]) for x in msgs] == [2, 2]
     assert front.state["done_count"] == 2 == m.done_count
+
+
+def test_numpy_arrays_travel_as_one_buffer(comms: FakeManager) -> None:
+    np = pytest.importorskip("numpy")
+
+    class Plot(syncstate.Model):
+        ys = Instance(np.ndarray, allow_none=True).tag(sync=True, **syncstate.array_serialization)
+
+    m = Plot(ys=np.arange(6, dtype="float32").reshape(2, 3))
+    data, buffers = m._comm.open_data, m._comm.open_buffers
+    assert data["state"]["ys"] == {"dtype": "float32", "shape": [2, 3], "buffer": None}
+    assert data["buffer_paths"] == [["state", "ys", "buffer"]]
+    assert buffers == [np.arange(6, dtype="float32").tobytes()]
+    m._comm.deliver(
+        {
+            "method": "patch",
+            "id": "a",
+            "base": 0,
+            "ops": [{"op": "replace", "path": "/ys/buffer", "value": None}],
+            "buffer_paths": [["ops", 0, "value"]],
+        },
+        [np.ones(6, dtype="float32").tobytes()],
+    )
+    assert m.ys.tolist() == [[1, 1, 1], [1, 1, 1]]
+    m._comm.deliver(
+        {
+            "method": "patch",
+            "id": "b",
+            "base": 1,
+            "ops": [{"op": "replace", "path": "/ys/shape", "value": [7]}],
+        }
+    )
+    assert m._comm.sent[-1][0]["code"] == "invalid" and m.ys.shape == (2, 3)
