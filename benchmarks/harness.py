@@ -8,6 +8,7 @@ long the kernel took to get its last message to the client.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -35,12 +36,19 @@ class KernelError(RuntimeError):
 class Kernel:
     """A fresh ipykernel running this interpreter; `close()` shuts it down."""
 
-    def __init__(self, startup_timeout: float = 60) -> None:
+    def __init__(self, path: list[str] | None = None, startup_timeout: float = 60) -> None:
+        """`path`: directories put first on the kernel's import path (its PYTHONPATH)."""
+        env = dict(os.environ)
+        if path:
+            env["PYTHONPATH"] = os.pathsep.join([*path, *filter(None, [env.get("PYTHONPATH")])])
         self.km: KernelManager
         self.kc: BlockingKernelClient
         # The kernel's own stderr only says that it runs over TCP; errors come back in replies.
         self.km, self.kc = start_new_kernel(
-            kernel_name="python3", startup_timeout=startup_timeout, stderr=subprocess.DEVNULL
+            kernel_name="python3",
+            startup_timeout=startup_timeout,
+            env=env,
+            stderr=subprocess.DEVNULL,
         )
         where = self.output("import sys; print(sys.executable)").strip()
         if where != sys.executable:

@@ -4,7 +4,7 @@ Each system gets its own real ipykernel, started with jupyter_client; this proce
 frontend. The repeats of every workload are interleaved across the kernels, so that the
 ratios compare figures taken under the same load. See benchmarks/README.md.
 
-    .venv/bin/python benchmarks/run.py            # the full run (about 2 minutes)
+    .venv/bin/python benchmarks/run.py            # the full run (about 1.5 minutes)
     .venv/bin/python benchmarks/run.py --quick    # a smaller run, for tests
     .venv/bin/python benchmarks/run.py --json     # raw figures as JSON instead of the table
 """
@@ -19,9 +19,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harness import Kernel, Received, comm_msgs, stream_text, wire_bytes
+
+#: The clone this script belongs to: its syncstate is the one measured, not an installed copy.
+CLONE = Path(__file__).resolve().parent.parent
 
 IPYW, FLOOR, SYNC = "ipywidgets", "bare comm", "syncstate"
 
@@ -33,7 +37,7 @@ class Config:
     n_big: int = 50  # one-field changes of one row
     rows: int = 10_000  # the list both systems sync
     scale_rows: tuple[int, ...] = (100_000, 1_000_000)  # syncstate in place only
-    repeats: int = 3
+    repeats: int = 5
 
 
 FULL = Config()
@@ -98,6 +102,8 @@ class M(syncstate.Model):
 
 def comm_id(m):
     return m.model_id
+
+print(syncstate.__file__)
 """,
     FLOOR: """
 from comm import create_comm
@@ -130,6 +136,7 @@ class Figures:
 
     samples: dict[str, list[float]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    syncstate_file: str = ""
 
     def add(self, workload: str, system: str, metric: str, value: float) -> None:
         self.samples.setdefault(f"{workload}|{system}|{metric}", []).append(value)
@@ -152,7 +159,12 @@ class Outbound:
 
 
 def outbound(kernel: Kernel, call: str, comm_id: str, n: int) -> Outbound:
-    """Run `call` (which makes n changes and returns its own duration) and read the wire."""
+    """Run `call` (which makes n changes and returns its own duration) and read the wire.
+
+    A collection runs first, apart, so that the call pays for its own garbage only (copies of
+    tracked trees leave cycles behind, which would otherwise land on the next workload).
+    """
+    kernel.execute("gc.collect()")
     t0 = time.perf_counter()
     seen = kernel.execute(f"print({call})")
     kernel_s = float(stream_text(seen).split()[-1])
@@ -193,12 +205,16 @@ def run(config: Config, log: Callable[[str], None]) -> Figures:
         ids: dict[str, list[str]] = {}
         for system in (IPYW, FLOOR, SYNC):
             log(f"starting a kernel for {system}")
-            kernel = stack.enter_context(Kernel())
+            clone = [str(CLONE)] if (CLONE / "syncstate" / "__init__.py").exists() else []
+            kernel = stack.enter_context(Kernel(path=clone))
             kernel.execute(PRELUDE)
             code = KERNEL_CODE[system]
             if system != FLOOR:
                 code += MODELS.format(rows=config.rows)
-            ids[system] = kernel.output(code).split()
+            printed = kernel.output(code).split()
+            if system == SYNC:
+                figures.syncstate_file = printed.pop(0)
+            ids[system] = printed
             kernels[system] = kernel
         for rep in range(config.repeats):
             log(f"repeat {rep + 1} of {config.repeats}")
@@ -396,7 +412,7 @@ def render(config: Config, table: list[Row], figures: Figures, elapsed: float) -
     lines.append(
         f"medians of {config.repeats} repeats (scale rows: {max(config.repeats, 3)}); "
         f"small/inbound n={config.n_small}/{config.n_inbound}, biglist n={config.n_big}; "
-        f"{elapsed:.0f} s in all."
+        f"{elapsed:.0f} s in all; syncstate from {figures.syncstate_file}."
     )
     lines.append(
         "In-place rows: the ipywidgets column is its reassigned copy (it cannot sync in place). "
@@ -450,6 +466,7 @@ def _as_json(config: Config, table: list[Row], figures: Figures, elapsed: float)
         "goals": list(goals()),
         "samples": figures.samples,
         "problems": figures.problems,
+        "syncstate_file": figures.syncstate_file,
     }
 
 

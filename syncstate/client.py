@@ -8,6 +8,7 @@ running kernel through jupyter_client. See docs/client.md.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import queue
 import secrets
@@ -220,16 +221,19 @@ class Mirror:
         fields = _fields_of(edit)
         private = sorted(name for name in fields if name.startswith("_"))
         if private:
-            raise PatchError("forbidden", f"field {private[0]!r} is private: only the kernel writes it")
+            raise PatchError(
+                "forbidden", f"field {private[0]!r} is private: only the kernel writes it"
+            )
         if not edit:
             return None
-        before = self._visible
-        owned = set(self._owned)
         self._own(fields)
         try:
-            apply_patch(self._visible, edit)  # atomic: all ops or none
+            # Atomic: all ops or none. On a copy, so that the state never shares objects with the
+            # kept ops (a later op of the same edit may change a value an earlier one put).
+            apply_patch(self._visible, json_copy(edit))
         except Exception:
-            self._visible, self._owned = before, owned  # drop the copies `_own` made
+            if not self._pending:
+                self._visible, self._owned = self._confirmed, set()  # share again
             raise
         queued = self._pending[-1] if self._pending and not self._pending[-1].sent else None
         if queued is None:
@@ -297,17 +301,18 @@ class Mirror:
             raise ProtocolError("bad_message", "a patch needs an integer 'version' and 'ack' list")
         ops = _check_shape(ops)  # a copy: the state must not share objects with messages
         op_fields = _fields_of(ops)
-        if self._syncing:
-            # The state we asked for includes this version; only learn which edits it answers.
+        if self._syncing or version != self._version + 1:
+            # The state we ask for (or asked for) includes this version: only learn which
+            # edits it answers, or they would wait for an answer forever.
             self._settle(ack)
+            if not self._syncing:
+                self._resync(f"expected version {self._version + 1}, got {version}")
             return
-        if version != self._version + 1:
-            self._resync(f"expected version {self._version + 1}, got {version}")
-            return
-        if not self._pending and self._in_flight is None:
+        if not self._pending:
             # Nothing of ours on top: the visible state is the confirmed one, changed in place.
             apply_patch(self._confirmed, ops)  # a PatchError here means we diverged: resync
             self._version = version
+            self._settle(ack)
             self._emit(ops)
             return
         fields = self._linked_fields(ops, op_fields)
@@ -355,7 +360,7 @@ class Mirror:
 
     def _on_state(self, data: dict[str, Any]) -> None:
         version, state = data.get("version"), data.get("state")
-        if not _is_version(version) or not isinstance(state, dict):
+        if not isinstance(version, int) or isinstance(version, bool) or not isinstance(state, dict):
             raise ProtocolError("bad_message", "a state needs an integer 'version' and a 'state'")
         if not self._syncing and version <= self._version:
             return  # the answer to another frontend's sync: nothing new
@@ -363,14 +368,9 @@ class Mirror:
         self._confirmed = json_copy(state)
         self._version = version
         self._syncing = False
-        if self._in_flight is not None:
-            # The kernel answers in order, so the edit in flight was answered before this
-            # state, in a message this mirror missed: its effect, if any, is in the state.
-            lost = self._in_flight
-            self._in_flight = None
-            self._pending = [e for e in self._pending if e.id != lost]
-            self._error(lost, OUT_OF_SYNC, "the kernel's answer to this edit was missed")
-            self._drop_followers(f"it was made on top of edit {lost}, whose answer was missed")
+        # An edit still in flight stays so: messages arrive in order, so had the kernel
+        # answered it before this state we would have its answer. (This state answers another
+        # frontend's `sync`, sent before ours.) Its answer will come.
         self._replay()
         self._emit(_field_diff(before, self._visible, set(before) | set(self._visible)))
         self._flush()
@@ -380,7 +380,9 @@ class Mirror:
     def _settle(self, ack: list[Any], replay: bool = True) -> None:
         """Forget the edits a kernel patch acknowledges."""
         answered = [e for e in self._pending if e.id in ack]
-        if self._in_flight in ack:
+        if self._in_flight is not None and self._in_flight in ack:
+            if not any(e.id == self._in_flight for e in answered):
+                self.acknowledged.append(self._in_flight)  # replay had dropped it locally
             self._in_flight = None
         if not answered:
             return
@@ -417,7 +419,7 @@ class Mirror:
         for edit in self._pending:
             self._own(edit.fields)
             try:
-                apply_patch(self._visible, edit.ops)
+                apply_patch(self._visible, json_copy(edit.ops))
             except PatchError as error:
                 if not edit.sent:
                     self._error(edit.id, CONFLICT, f"no longer applies: {error.message}")
@@ -527,6 +529,8 @@ class Client:
             self.kc.start_channels()
             self._owns_channels = True
         self.kc.wait_for_ready(timeout=timeout)
+        # A reply on iopub proves our subscription is live, so the `list` reply cannot be missed.
+        self._barrier(time.monotonic() + timeout)
         self._fetch()
         self.wait(lambda: self._listing is None, timeout)
 
@@ -590,7 +594,7 @@ class Client:
         while True:
             msg_id = self.kc.kernel_info()
             done: list[bool] = []
-            retry = time.monotonic() + 5  # a request sent while the kernel restarts may be lost
+            retry = time.monotonic() + 2  # a request sent while the kernel restarts may be lost
             while not done and time.monotonic() < min(retry, deadline):
                 self._pump_until_idle(msg_id, done, min(retry, deadline))
             self._drain_shell()
@@ -638,13 +642,14 @@ class Client:
             if msg["parent_header"].get("msg_id") == msg_id:
                 messages.append(msg)
                 idle = (
-                    msg["msg_type"] == "status"
-                    and msg["content"].get("execution_state") == "idle"
+                    msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
                 )
         reply = self._shell_reply(msg_id, deadline)
         if check and reply.get("status") != "ok":
             trace = "\n".join(reply.get("traceback", [])) or str(reply)
-            raise RuntimeError(f"kernel error: {reply.get('ename')}: {reply.get('evalue')}\n{trace}")
+            raise RuntimeError(
+                f"kernel error: {reply.get('ename')}: {reply.get('evalue')}\n{trace}"
+            )
         return Execution(reply, messages)
 
     def _shell_reply(self, msg_id: str, deadline: float) -> dict[str, Any]:
@@ -723,13 +728,13 @@ class Client:
         def send(payload: dict[str, Any], out: list[bytes] | None = None) -> None:
             self._shell_send("comm_msg", {"comm_id": model_id, "data": payload}, out or [])
 
-        try:
+        with contextlib.suppress(ProtocolError):  # an open we do not understand: leave it alone
             self.models[model_id] = Mirror(
                 data, send, buffers=list(buffers), model_id=model_id, client_id=self.client_id
             )
-        except ProtocolError:
-            pass  # not an open message we understand: leave that comm alone
 
-    def _shell_send(self, kind: str, content: dict[str, Any], buffers: list[bytes] = ()) -> None:  # type: ignore[assignment]
+    def _shell_send(
+        self, kind: str, content: dict[str, Any], buffers: list[bytes] | None = None
+    ) -> None:
         msg = self.kc.session.msg(kind, content)
-        self.kc.session.send(self.kc.shell_channel.socket, msg, buffers=list(buffers))
+        self.kc.session.send(self.kc.shell_channel.socket, msg, buffers=buffers or [])

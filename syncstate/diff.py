@@ -6,6 +6,8 @@ changed (plus one identity check per unchanged element on the way), not the valu
 
 from __future__ import annotations
 
+from itertools import compress, count
+from operator import is_not
 from typing import Any
 
 from syncstate.patch import format_pointer, json_equal
@@ -50,19 +52,10 @@ def _diff_dict(
 
 
 def _diff_list(old: list[Any], new: list[Any], path: str, ops: list[dict[str, Any]]) -> None:
-    start, old_end, new_end = 0, len(old), len(new)
-    # "is" before json_equal: the call costs more than the check, on every unchanged element.
-    while start < old_end and start < new_end:
-        a, b = old[start], new[start]
-        if a is not b and not json_equal(a, b):
-            break
-        start += 1
-    while old_end > start and new_end > start:
-        a, b = old[old_end - 1], new[new_end - 1]
-        if a is not b and not json_equal(a, b):
-            break
-        old_end -= 1
-        new_end -= 1
+    shorter = min(len(old), len(new))
+    start = _common_run(old, new, shorter)
+    tail = _common_run(old, new, shorter - start, from_end=True)
+    old_end, new_end = len(old) - tail, len(new) - tail
     paired_end = min(old_end, new_end)
     for i in range(start, paired_end):
         _diff(old[i], new[i], f"{path}/{i}", ops)
@@ -71,3 +64,20 @@ def _diff_list(old: list[Any], new: list[Any], path: str, ops: list[dict[str, An
         ops.append({"op": "remove", "path": f"{path}/{i}"})
     for i in range(paired_end, new_end):
         ops.append({"op": "add", "path": f"{path}/{i}", "value": new[i]})
+
+
+def _common_run(old: list[Any], new: list[Any], limit: int, from_end: bool = False) -> int:
+    """How many leading (or trailing) elements of old and new, at most `limit`, are equal.
+
+    `compress` over `is_not` skips runs of identical elements at C speed, so an assignment
+    that keeps most elements costs little even for a long list; only elements that are not
+    the same object are compared as JSON.
+    """
+    differs = map(is_not, reversed(old), reversed(new)) if from_end else map(is_not, old, new)
+    for i in compress(count(), differs):
+        if i >= limit:
+            return limit
+        j = -1 - i if from_end else i
+        if not json_equal(old[j], new[j]):
+            return i
+    return limit

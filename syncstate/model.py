@@ -8,6 +8,7 @@ effective change (acknowledging the edit) or a rejection. docs/protocol.md is th
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from collections import deque
@@ -23,7 +24,14 @@ from . import control
 from .conflicts import find_conflict
 from .diff import diff
 from .esm import load_source
-from .patch import PatchError, apply_patch, format_pointer, json_copy, parse_pointer
+from .patch import (
+    PatchError,
+    apply_patch,
+    format_pointer,
+    json_copy,
+    json_equal,
+    parse_pointer,
+)
 from .protocol import (
     BAD_MESSAGE,
     FORBIDDEN,
@@ -198,22 +206,58 @@ class Model(HasTraits):
         self._trait_values[name] = tracked
         return tracked
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if not self.__dict__.get("_cross_validation_lock"):  # else: see _apply_atomically
+            self._sync_silent(name)
+
+    def _sync_silent(self, name: str) -> None:
+        """traitlets stores a new value but stays silent when it == the old one ([1] == [1],
+        1 == True): notify_change never runs, and the trait would keep an untracked list
+        (later in-place edits unsynced) or a value the document does not show."""
+        state = self.__dict__.get("_state")
+        if self.__dict__.get("_comm") is None or state is None or name not in state:
+            return
+        trait = self._sync_traits().get(name)
+        if trait is None or "to_json" in trait.metadata:
+            return
+        current = self._trait_values.get(name)
+        doc = state[name]
+        if isinstance(doc, _Node) or isinstance(current, (list, dict)):
+            missed = current is not doc
+        else:
+            missed = not json_equal(current, doc)
+        if missed:
+            self._sync_assignment(Bunch(name=name, old=doc, new=current, owner=self))
+
     def notify_change(self, change: Bunch) -> None:
         name = change["name"]
         if self._comm is not None and change["type"] == "change" and name in self._sync_traits():
             if self._undo_log is not None:
                 self._committing = True  # an inbound edit passed validation; see _apply_edit
-            with self.hold_sync():  # the change and its observers' side effects: one message
+            self._hold += 1  # the change and its observers' side effects: one message
+            try:
                 self._sync_assignment(change)
                 super().notify_change(change)
+            finally:
+                self._hold -= 1
+                if self._hold == 0:
+                    self._flush()
             return
         super().notify_change(change)
 
     def _sync_assignment(self, change: Bunch) -> None:
         name = change["name"]
         old_doc = self._state[name]
+        new = change["new"]
+        scalar = type(new) in _SCALARS and type(old_doc) in _SCALARS
+        if scalar and "to_json" not in self._sync_traits()[name].metadata:
+            # The hot path of small updates: a scalar replaced by a scalar is one op.
+            self._state[name] = new
+            self._queue([{"op": "replace", "path": _pointer(name), "value": new}])
+            return
         try:
-            new_doc = self._to_doc(name, change["new"], old_doc)
+            new_doc = self._to_doc(name, new, old_doc)
             ops = diff(old_doc, new_doc, format_pointer([name]))
             encoded = [_encode(op) for op in ops]
         except Exception as error:
@@ -332,8 +376,11 @@ class Model(HasTraits):
             if not isinstance(op, dict) or not isinstance(op.get("path"), str):
                 raise PatchError("bad_op", f"op {index} needs a string 'path'")
             kind = op.get("op")
+            if kind == "copy" and not isinstance(op.get("from"), str):
+                # Checked here because conflict checks read 'from' before apply_patch would.
+                raise PatchError("bad_op", f"op {index} needs a string 'from'")
             targets = [op["path"]] if kind != "move" else [op["path"], op.get("from")]
-            for pointer in targets:
+            for position, pointer in enumerate(targets):
                 if not isinstance(pointer, str):
                     raise PatchError("bad_op", f"op {index} needs a string 'from'")
                 segments = parse_pointer(pointer)
@@ -346,6 +393,10 @@ class Model(HasTraits):
                     continue
                 if not self._writable(name):
                     raise ProtocolError(FORBIDDEN, f"op {index}: {name!r} is not writable here")
+                removes = (kind == "remove" and position == 0) or (kind == "move" and position == 1)
+                if removes and len(segments) == 1:
+                    # The document always holds every field: a trait cannot be deleted.
+                    raise ProtocolError(FORBIDDEN, f"op {index}: field {name!r} cannot be removed")
                 written.add(name)
         return written
 
@@ -383,6 +434,8 @@ class Model(HasTraits):
             with self.hold_trait_notifications():
                 for name, value in assigned.items():
                     setattr(self, name, value)
+            for name in assigned:
+                self._sync_silent(name)
         except Exception as error:
             # Once traitlets starts notifying (see notify_change), the edit is committed and
             # an exception comes from an observer: keep the change, report the observer.
@@ -406,6 +459,11 @@ class Model(HasTraits):
         for undo in reversed(self._undo_log):
             undo()
         self._state.update(before)
+        for name, doc in before.items():
+            if isinstance(doc, _Node):
+                # traitlets' own rollback re-validated the old value into a plain copy: the
+                # trait must hold the tracked document again, or its edits stop syncing.
+                self._trait_values[name] = doc
         del self._outbox[outbox_mark:]
 
     def _coerced_in_place(self, names: set[str]) -> dict[str, Any]:
@@ -438,6 +496,13 @@ class Model(HasTraits):
 
 
 LEAF_CLASSES.append(Model)
+_SCALARS = frozenset({int, str, bool, type(None)})
+_BINARY_OR_TREE = (bytes, dict, list)
+
+
+@functools.cache
+def _pointer(name: str) -> str:
+    return format_pointer([name])
 
 
 def _encode(op: dict[str, Any]) -> dict[str, Any]:

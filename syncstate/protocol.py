@@ -5,6 +5,7 @@ docs/protocol.md is the prose version of this module; keep the two in step.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,9 @@ def check_depth(value: Any, limit: int) -> None:
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            # Python's json module parses NaN and Infinity; JSON (and the document) has neither.
+            raise ProtocolError(BAD_MESSAGE, f"{item!r} is not a JSON number")
 
 
 def edit_id_of(data: Any) -> str | None:

@@ -142,7 +142,8 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
     """`value` made fit to live at parent[key]: lists and dicts tracked, JSON leaves checked.
 
     A tracked node that is detached (or whose parent is `reclaim`, a tree being replaced) is
-    adopted as it is; one that lives elsewhere is copied.
+    adopted as it is; one that lives elsewhere is copied. So assigning a new list that holds
+    the old list's rows re-parents the rows instead of copying them.
     """
     kind = type(value)
     if kind in _ATOMS:
@@ -161,12 +162,20 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
         for k, v in value.items():
             if not isinstance(k, str):
                 raise TypeError(f"synced dict keys must be strings, not {type(k).__name__}")
-            dict.__setitem__(node, k, wrap(v, node, k))
+            dict.__setitem__(node, k, wrap(v, node, k, reclaim))
         return node
     if isinstance(value, (list, tuple)):
         items = TrackedList()
         items._parent, items._key = parent, key
-        list.extend(items, [wrap(v, items, i) for i, v in enumerate(value)])
+        adopted = []
+        for i, v in enumerate(value):
+            # Inline fast path for the common case: rows kept from the list being replaced.
+            if reclaim is not None and isinstance(v, _Node) and v._parent is reclaim:
+                v._parent, v._key = items, i
+                adopted.append(v)
+            else:
+                adopted.append(wrap(v, items, i, reclaim))
+        list.extend(items, adopted)
         return items
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)

@@ -23,7 +23,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,7 +140,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     ]  # fmt: skip
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
         )
     server = LabServer(url=f"http://127.0.0.1:{port}", token=token, root=root)
     try:
@@ -165,7 +165,8 @@ def _wait_until_up(server: LabServer, process: subprocess.Popen[bytes], log_path
             return
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.3)
-    pytest.fail(f"jupyter lab did not answer within {SERVER_START_TIMEOUT} s:\n{log_path.read_text()}")
+    log = log_path.read_text()
+    pytest.fail(f"jupyter lab did not answer within {SERVER_START_TIMEOUT} s:\n{log}")
 
 
 @pytest.fixture(scope="session")
@@ -227,7 +228,11 @@ class Lab:
 
     def open(self) -> None:
         """Loads the page on the current notebook and waits until its kernel is idle."""
-        self.page.goto(f"{self.server.url}/lab/tree/{self.path}?token={self.server.token}")
+        # A workspace of its own, so that Lab does not reopen the notebooks of earlier tests.
+        workspace = self.path.removesuffix(".ipynb")
+        self.page.goto(
+            f"{self.server.url}/lab/workspaces/{workspace}/tree/{self.path}?token={self.server.token}"
+        )
         self.wait_for_kernel()
 
     def reload(self) -> None:
@@ -236,7 +241,7 @@ class Lab:
         self.wait_for_kernel()
 
     def wait_for_kernel(self) -> None:
-        self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=CELL_TIMEOUT_MS)
+        self.page.wait_for_function("() => window.jupyterapp !== undefined")
         deadline = time.monotonic() + CELL_TIMEOUT_MS / 1000
         while not self.page.evaluate(KERNEL_IDLE_JS):
             if time.monotonic() > deadline:
@@ -268,7 +273,7 @@ class Lab:
         self.wait_for_kernel()
 
     def cell(self, index: int) -> Locator:
-        return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+        return self.page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(index)
 
     def cell_output(self, index: int) -> Locator:
         """The output area of the code cell at `index`."""
@@ -291,6 +296,16 @@ def _text(value: str | list[str]) -> str:
     return value if isinstance(value, str) else "".join(value)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keeps each phase's report on the test item, so that `lab` can tell a failed test."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
 def lab(lab_server: LabServer, browser: Browser, request: pytest.FixtureRequest) -> Iterator[Lab]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -299,6 +314,9 @@ def lab(lab_server: LabServer, browser: Browser, request: pytest.FixtureRequest)
     lab = Lab(lab_server, page, re.sub(r"\W+", "-", request.node.name).strip("-"))
     try:
         yield lab
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            print("screenshot of the failure:", lab.screenshot(f"FAILED-{lab.name}"))
     finally:
         if lab.console_errors:
             print("browser console errors:", *lab.console_errors, sep="\n  ")

@@ -20,7 +20,8 @@ export default {
     const draw = () => { button.textContent = `count is ${model.get("count")}`; };
     model.on("change:count", draw);
     draw();
-    button.onclick = () => model.patch([{ op: "replace", path: "/count", value: model.get("count") + 1 }]);
+    button.onclick = () =>
+      model.patch([{ op: "replace", path: "/count", value: model.get("count") + 1 }]);
     el.append(button);
   },
 };
@@ -119,7 +120,7 @@ def test_output_naming_an_unknown_model(lab: Lab) -> None:
 
 def test_rejected_edit_shows_a_dismissible_banner(lab: Lab) -> None:
     locked = COUNTER.replace(
-        'count = Int(0).tag(sync=True)', 'count = Int(0).tag(sync=True, read_only=True)'
+        "count = Int(0).tag(sync=True)", "count = Int(0).tag(sync=True, read_only=True)"
     )
     lab.new_notebook([locked])
     lab.run_all()
@@ -133,3 +134,40 @@ def test_rejected_edit_shows_a_dismissible_banner(lab: Lab) -> None:
     banner.locator("button").click()
     expect(banner).to_have_count(0)
     expect(button).to_have_text("count is 0")
+
+
+# Until the kernel side watches `_esm` files, a test sends the new source the way it will:
+# as a kernel patch of the `_esm` and `_css` fields.
+HOT_RELOAD = '''
+NEW_ESM = """
+export default {
+  render({ model, el }) {
+    const label = document.createElement("span");
+    label.className = "reloaded";
+    label.textContent = `reloaded at ${model.get("count")}`;
+    el.append(label);
+  },
+};
+"""
+NEW_CSS = ".reloaded { color: rgb(0, 128, 0); }"
+counter._state.update(_esm=NEW_ESM, _css=NEW_CSS)
+counter._queue([
+    {"op": "replace", "path": "/_esm", "value": NEW_ESM},
+    {"op": "replace", "path": "/_css", "value": NEW_CSS},
+])
+'''
+
+
+def test_new_esm_and_css_rerender_every_view(lab: Lab) -> None:
+    lab.new_notebook([COUNTER, "counter.count = 3\ncounter"])
+    lab.run_all()
+    expect(lab.page.locator(".jp-OutputArea button.counter")).to_have_count(2)
+
+    lab.run(HOT_RELOAD)
+    labels = lab.page.locator(".jp-OutputArea .reloaded")
+    expect(labels).to_have_count(2)
+    expect(labels.first).to_have_text("reloaded at 3")
+    expect(labels.first).to_have_css("color", "rgb(0, 128, 0)")
+    expect(lab.page.locator(".jp-OutputArea button.counter")).to_have_count(0)
+    lab.screenshot("lab-hot-reload")
+    assert not lab.console_errors

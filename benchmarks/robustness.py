@@ -1,0 +1,83 @@
+"""Robustness figures: convergence programs run, hostile messages fuzzed, lifecycle memory.
+
+    .venv/bin/python benchmarks/robustness.py [--programs N] [--messages N] [--models N]
+
+The same code as tests/python/test_convergence.py, test_fuzz.py and
+tests/integration/test_lifecycle.py, with seeded randomness, printing what it did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "python"), str(ROOT / "tests" / "integration")]
+
+from test_convergence import Chooser, fake_comms, run_program  # noqa: E402
+from test_fuzz import fuzz  # noqa: E402
+
+
+def convergence(programs: int) -> None:
+    start = time.perf_counter()
+    edits = errors = 0
+    with fake_comms():
+        for seed in range(programs):
+            rng = random.Random(seed)
+            world = run_program(Chooser.from_random(rng), steps=rng.randint(1, 40))
+            edits += len(world.edits)
+            errors += sum(len(m.errors) for m in world.mirrors)
+    elapsed = time.perf_counter() - start
+    print(f"convergence: {programs} programs, {edits} edits, {errors} reported errors, "
+          f"all converged ({elapsed:.1f} s)")
+
+
+def hostile(messages: int) -> None:
+    start = time.perf_counter()
+    stats = fuzz(messages, seed=1)
+    elapsed = time.perf_counter() - start
+    print(f"fuzz: {stats.messages} model-comm messages + {stats.control} control-comm "
+          f"messages, none raised, state valid after each ({elapsed:.1f} s)")
+    print("  answers: " + ", ".join(f"{k} {v}" for k, v in stats.answers.most_common()))
+
+
+def lifecycle(models: int) -> None:
+    from jupyter_client.manager import start_new_kernel
+    from kernel_client import KernelFrontend
+    from test_lifecycle import run_lifecycle
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        start = time.perf_counter()
+        figures = run_lifecycle(KernelFrontend(kc), models)
+        elapsed = time.perf_counter() - start
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    before, after = figures["before"], figures["after"]
+    mib = 1024 * 1024
+    print(f"lifecycle: {models} models created, displayed, changed, closed ({elapsed:.1f} s)")
+    print(f"  RSS {before['rss'] / mib:.1f} -> {after['rss'] / mib:.1f} MiB "
+          f"({100 * (after['rss'] / before['rss'] - 1):+.2f} %)")
+    print(f"  tracemalloc {before['traced'] / mib:.2f} -> {after['traced'] / mib:.2f} MiB "
+          f"({(after['traced'] - before['traced']) / models:+.1f} bytes per model)")
+    print(f"  live models {after['live']}, open comms {before['comms']} -> {after['comms']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--programs", type=int, default=1000)
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--models", type=int, default=10_000)
+    args = parser.parse_args()
+    convergence(args.programs)
+    hostile(args.messages)
+    if args.models:
+        lifecycle(args.models)
+
+
+if __name__ == "__main__":
+    main()
