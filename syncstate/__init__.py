@@ -4,6 +4,7 @@ Subclass `Model`, tag traits `sync=True`, give it an ES-module view in `_esm`; e
 either direction travels as a JSON Patch. See README.md and docs/.
 """
 
+from .esm import hot_reload
 from .model import Model
 from .protocol import PROTOCOL, Limits, ProtocolError, limits
 from .serialize import array_serialization
@@ -16,5 +17,6 @@ __all__ = [
     "ProtocolError",
     "__version__",
     "array_serialization",
+    "hot_reload",
     "limits",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from traitlets import Bunch, HasTraits, Instance, TraitError, TraitType
 from . import control
 from .conflicts import find_conflict
 from .diff import diff
-from .esm import load_source
+from .esm import load_source, watcher
 from .patch import (
     PatchError,
     apply_patch,
@@ -92,6 +93,8 @@ class Model(HasTraits):
         self._inbound_ops: dict[str, list[dict[str, Any]]] = {}
         self._committing = False
         self._msg_callbacks: list[MessageCallback] = []
+        # Hot reload sends from its own thread; sends and versions go one at a time.
+        self._send_lock = threading.RLock()
         super().__init__(**kwargs)
         self.open()
 
@@ -129,6 +132,7 @@ class Model(HasTraits):
         self._comm = comm.create_comm(target_name=TARGET, data=data, buffers=buffers)
         self._comm.on_msg(self._handle_msg)
         control.register_model(self)
+        watcher.add(self)
 
     def close(self) -> None:
         """Close the comm: views say the model is gone, and the model can be collected."""
@@ -296,7 +300,22 @@ class Model(HasTraits):
         if self._hold == 0:
             self._flush()
 
+    def _reload_sources(self) -> None:
+        """The view's files changed on disk (hot reload): send their new text."""
+        with self._send_lock:
+            for key in ("_esm", "_css"):
+                text = load_source(type(self), key)
+                if text != self._state[key]:
+                    self._state[key] = text
+                    self._outbox.append({"op": "replace", "path": "/" + key, "value": text})
+            if self._hold == 0:
+                self._flush()
+
     def _flush(self) -> None:
+        with self._send_lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
         if self._comm is None or not (self._outbox or self._acks):
             self._outbox = []
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -522,3 +523,32 @@ def test_numpy_arrays_travel_as_one_buffer(comms: FakeManager) -> None:
         }
     )
     assert m._comm.sent[-1][0]["code"] == "invalid" and m.ys.shape == (2, 3)
+
+
+def test_hot_reload_sends_the_new_view_source(
+    comms: FakeManager, tmp_path: Any, monkeypatch: Any
+) -> None:
+    import time
+
+    from syncstate.esm import watcher
+
+    view = tmp_path / "live.js"
+    view.write_text("export default { render() {} };")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(watcher, "interval", 0.02)
+    syncstate.hot_reload()
+    try:
+
+        class Live(syncstate.Model):
+            _esm = "live.js"
+
+        m = Live()
+        view.write_text("export default { render({ el }) { el.textContent = 'v2'; } };")
+        os.utime(view, (time.time() + 5, time.time() + 5))
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not m._comm.sent:
+            time.sleep(0.02)
+        data, _ = m._comm.sent[-1]
+        assert data["ops"] == [{"op": "replace", "path": "/_esm", "value": view.read_text()}]
+    finally:
+        syncstate.hot_reload(False)
