@@ -198,9 +198,12 @@ class Lab:
             lambda msg: self.console_errors.append(msg.text) if msg.type == "error" else None,
         )
 
-    def new_notebook(self, cells: list[str], outputs: dict[int, list[Any]] | None = None) -> None:
+    def new_notebook(
+        self, cells: list[str], outputs: dict[int, list[Any]] | None = None, ui: str = "lab"
+    ) -> None:
         """Creates a notebook with these code cells (and saved outputs, by cell index), opens it
-        and waits for its kernel. Each call makes a new file, so a new kernel session."""
+        in `ui` ("lab", or "notebook" for Notebook 7) and waits for its kernel. Each call makes
+        a new file, so a new kernel session."""
         self.path = f"{self.name}-{secrets.token_hex(3)}.ipynb"
         self.paths.append(self.path)
         notebook = {
@@ -224,15 +227,16 @@ class Lab:
         self.server.api(
             "PUT", f"/api/contents/{self.path}", {"type": "notebook", "content": notebook}
         )
-        self.open()
+        self.open(ui)
 
-    def open(self) -> None:
+    def open(self, ui: str = "lab") -> None:
         """Loads the page on the current notebook and waits until its kernel is idle."""
-        # A workspace of its own, so that Lab does not reopen the notebooks of earlier tests.
-        workspace = self.path.removesuffix(".ipynb")
-        self.page.goto(
-            f"{self.server.url}/lab/workspaces/{workspace}/tree/{self.path}?token={self.server.token}"
-        )
+        if ui == "lab":
+            # A workspace of its own, so that Lab does not reopen the notebooks of earlier tests.
+            page = f"lab/workspaces/{self.path.removesuffix('.ipynb')}/tree/{self.path}"
+        else:
+            page = f"notebooks/{self.path}"
+        self.page.goto(f"{self.server.url}/{page}?token={self.server.token}")
         self.wait_for_kernel()
 
     def reload(self) -> None:

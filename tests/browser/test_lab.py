@@ -171,3 +171,16 @@ def test_new_esm_and_css_rerender_every_view(lab: Lab) -> None:
     expect(lab.page.locator(".jp-OutputArea button.counter")).to_have_count(0)
     lab.screenshot("lab-hot-reload")
     assert not lab.console_errors
+
+
+def test_notebook_7_uses_the_same_extension(lab: Lab) -> None:
+    lab.new_notebook([COUNTER], ui="notebook")
+    lab.run_all()
+    button = lab.cell_output(0).locator("button.counter")
+    expect(button).to_have_text("count is 0")
+    button.click()
+    wait_for_python(lab, "print(counter.count)", "1")
+    lab.run("counter.count = 5")
+    expect(button).to_have_text("count is 5")
+    lab.screenshot("notebook7-counter")
+    assert not lab.console_errors
