@@ -137,6 +137,8 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         sys.executable, "-m", "jupyterlab",
         "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--ServerApp.token={token}",
         f"--ServerApp.root_dir={root}", "--allow-root", "--expose-app-in-browser",
+        # Notebook 7 pages (/notebooks/...) are served by the same server, with their own flag.
+        "--JupyterNotebookApp.expose_app_in_browser=True",
     ]  # fmt: skip
     with open(log_path, "w") as log:
         process = subprocess.Popen(
@@ -192,7 +194,7 @@ class Lab:
         self.path = ""
         self.paths: list[str] = []
         self.console_errors: list[str] = []
-        page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+        page.on("pageerror", lambda error: self.console_errors.append(error.stack or str(error)))
         page.on(
             "console",
             lambda msg: self.console_errors.append(msg.text) if msg.type == "error" else None,
