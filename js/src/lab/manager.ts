@@ -2,7 +2,7 @@
  * The models of one kernel: the `syncstate` comm target, one Mirror per model comm, and the
  * `list` request that finds the models whose comms opened before this page existed.
  */
-import type { Kernel, KernelMessage } from '@jupyterlab/services';
+import { CommsOverSubshells, type Kernel, type KernelMessage } from '@jupyterlab/services';
 import { PromiseDelegate, UUID } from '@lumino/coreutils';
 import { type ISignal, Signal } from '@lumino/signaling';
 
@@ -91,6 +91,7 @@ export class KernelModels {
   }
 
   private attach(comm: Kernel.IComm, state: JsonObject, version: number): void {
+    onMainShell(comm);
     const modelId = comm.commId;
     const mirror = new Mirror({
       modelId,
@@ -148,6 +149,7 @@ export class KernelModels {
     let comm: Kernel.IComm;
     try {
       comm = this.kernel.createComm(COMM_TARGET);
+      onMainShell(comm);
     } catch {
       // Comms are disabled on this connection: no model can ever arrive on it.
       this.listed.resolve();
@@ -201,4 +203,13 @@ export class KernelModels {
       );
     }
   }
+}
+
+/**
+ * JupyterLab 4.6 sends comm messages to a kernel subshell (another thread) by default. The
+ * kernel applies edits atomically and in order, between the user's cells, so our comms stay on
+ * the main shell; other extensions' comms keep their own setting.
+ */
+function onMainShell(comm: Kernel.IComm): void {
+  comm.commsOverSubshells = CommsOverSubshells.Disabled;
 }
