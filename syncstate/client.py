@@ -30,9 +30,9 @@ Send = Callable[..., None]  # send(data) or send(data, buffers) when there are b
 Observer = Callable[[list[Op]], None]
 
 #: Error codes the mirror reports itself (the kernel's codes are in docs/protocol.md).
-DROPPED = "dropped"  # a queued edit whose predecessor was rejected; never sent
+DROPPED = "dropped"  # a queued edit never sent: its predecessor was rejected, or it no longer
+# applies to the kernel's newer state (same code as mirror.ts)
 OUT_OF_SYNC = "out_of_sync"  # a kernel message did not follow on; a `sync` was sent
-CONFLICT = "conflict"  # a queued edit no longer applies to the kernel's newer state
 
 
 @dataclass(frozen=True)
@@ -289,8 +289,11 @@ class Mirror:
         """The kernel closed the comm. Edits still pending will never be answered."""
         if self._closed:
             return
-        for edit in self._pending:
-            self._error(edit.id, "closed", "the model was closed before the edit was answered")
+        unanswered = [e.id for e in self._pending]
+        if self._in_flight is not None and self._in_flight not in unanswered:
+            unanswered.insert(0, self._in_flight)  # replay had dropped it; still unanswered
+        for edit_id in unanswered:
+            self._error(edit_id, "closed", "the model was closed before the edit was answered")
         self._pending = []
         self._in_flight = None
         self._closed = True
@@ -421,8 +424,8 @@ class Mirror:
             try:
                 apply_patch(self._visible, json_copy(edit.ops))
             except PatchError as error:
-                if not edit.sent:
-                    self._error(edit.id, CONFLICT, f"no longer applies: {error.message}")
+                if not edit.sent:  # never sent, so the kernel cannot report it: we do
+                    self._error(edit.id, DROPPED, f"no longer applies: {error.message}")
                 continue
             kept.append(edit)
         self._pending = kept

@@ -59,6 +59,7 @@ def test_vectors(scenario: dict[str, Any]) -> None:
 
 def test_vectors_cover_the_interesting_paths() -> None:
     codes = {e["code"] for s in SCENARIOS for st in s["steps"] for e in st["expect"]["errors"]}
+    # `dropped` and `out_of_sync` are the mirror's own; the others are the kernel's rejections.
     assert {"dropped", "conflict", "out_of_sync", "invalid", "forbidden"} <= codes
     rebased = any(p["base"] > 0 and not p["sent"] for s in SCENARIOS for st in s["steps"]
                   for p in st["expect"]["pending"])

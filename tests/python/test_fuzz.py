@@ -25,7 +25,7 @@ from traitlets import Bytes, Dict, Int, List, TraitError, Unicode, validate
 
 import syncstate
 from syncstate.patch import apply_patch, json_copy, json_equal
-from syncstate.serialize import to_wire
+from syncstate.serialize import put_buffers, to_wire
 
 MESSAGES = 10_000
 
@@ -231,11 +231,9 @@ def fuzz(count: int, seed: int, stats: Stats | None = None) -> Stats:
                     stats.answers[reply["method"]] += 1
                 if reply["method"] == "patch":
                     assert reply["ack"] == [data["id"]]
-                    ops, buffers_out = json_copy(reply["ops"]), replies[0][1]
-                    paths = reply.get("buffer_paths", [])
-                    for path, buffer in zip(paths, buffers_out, strict=True):
-                        ops[path[1]]["value"] = buffer
-                    mirror = apply_patch(mirror, ops)
+                    received = {**reply, "ops": json_copy(reply["ops"])}
+                    put_buffers(received, reply.get("buffer_paths"), replies[0][1])
+                    mirror = apply_patch(mirror, received["ops"])
                 check_model(model, mirror)
         finally:
             model.close()
