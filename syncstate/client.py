@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .conflicts import interferes
 from .diff import diff
 from .patch import PatchError, apply_patch, format_pointer, json_copy, parse_pointer
 from .protocol import PROTOCOL, TARGET, ProtocolError
@@ -332,8 +333,8 @@ class Mirror:
         direct = [op for op in ops if not (_fields_of([op]) & fields)]
         changes = direct + _field_diff(before, self._visible, fields)
         queued = self._queued()
-        if queued is not None and not changes and queued.base == previous:
-            # "Rebase when nothing moved": it was made on a state equal to confirmed + pending.
+        if queued is not None and queued.base == previous and not interferes(changes, queued.ops):
+            # "Rebase when nothing it touches moved": the edit means the same on this state.
             queued.base = version
         self._emit(changes)
         self._flush()

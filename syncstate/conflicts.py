@@ -30,6 +30,12 @@ def touched(op: dict[str, Any]) -> list[Segments]:
     return paths
 
 
+def interferes(changes: list[dict[str, Any]], ops: list[dict[str, Any]]) -> bool:
+    """Whether `changes` touch what `ops` touch, by the conflict rule above."""
+    mine = [path for op in ops for path in touched(op)]
+    return any(_overlap(p, q) for op in changes for p in touched(op) for q in mine)
+
+
 def _is_index(segment: str) -> bool:
     return segment == "-" or segment.isdigit()
 

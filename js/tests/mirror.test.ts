@@ -218,11 +218,14 @@ describe('Mirror: staying in sync', () => {
 
     mirror.handleMessage({ method: 'state', version: 4, state: { count: 1, title: 'y', items: ['k'] } });
     expect(mirror.version).toBe(4);
-    // the in-flight edit was answered before the state; the queued one is replayed and sent
-    // with the base it was made on, so the kernel can check it against what changed since
     expect(mirror.state).toEqual({ count: 1, title: 'mine', items: ['k'] });
-    expect(sent[2].data).toMatchObject({ method: 'patch', id: 'c:2', base: 0, ops: [replace('/title', 'mine')] });
     expect(changes[changes.length - 1]).toEqual([{ op: 'add', path: '/items/0', value: 'k' }]);
+    // the in-flight edit's answer is still on its way; then the queued one goes, with the
+    // base it was made on, so the kernel can check it against what changed since
+    expect(sent.length).toBe(2);
+    mirror.handleMessage({ method: 'reject', id: 'c:1', version: 4, code: 'conflict', message: 'late' });
+    expect(sent.length).toBe(2); // dropped with it: it was made on top of c:1
+    expect(errors.map(e => e.code)).toEqual(['out_of_sync', 'conflict', 'dropped']);
   });
 
   it('asks for the state when a kernel patch does not apply or a message is malformed', () => {
@@ -375,15 +378,15 @@ describe('Mirror: events and lifecycle', () => {
 });
 
 describe('Mirror: the two frontend rules of docs/protocol.md', () => {
-  it('rebases a queued edit only when the answer moved nothing', () => {
+  it('rebases a queued edit only when the answer moved nothing it touches', () => {
     const { mirror, sent, kernel } = setup({ count: 0, title: 'Today', items: [] });
     mirror.patch([replace('/count', 1)]);
     mirror.patch([replace('/title', 'a')]); // queued, made on version 0
-    kernel([replace('/count', 1), replace('/items', ['x'])], ['c:1']); // also moved /items
-    expect(sent[1].data).toMatchObject({ id: 'c:2', base: 0 });
-    mirror.patch([replace('/title', 'b')]); // queued behind c:2, made on version 1
-    kernel([replace('/title', 'a')], ['c:2']);
-    expect(sent[2].data).toMatchObject({ id: 'c:3', base: 2 });
+    kernel([replace('/count', 1), replace('/items', ['x'])], ['c:1']); // /items: not the edit's
+    expect(sent[1].data).toMatchObject({ id: 'c:2', base: 1 });
+    mirror.patch([replace('/items/0', 'y')]); // queued behind c:2, made on version 1
+    kernel([replace('/title', 'a'), { op: 'add', path: '/items/0', value: 'z' }], ['c:2']);
+    expect(sent[2].data).toMatchObject({ id: 'c:3', base: 1 }); // /items/0 shifted: no rebase
   });
 
   it('drops the queued edit with the rejected one and reports both', () => {

@@ -19,6 +19,7 @@ import {
   changedPointers,
   diff,
   formatPointer,
+  interferes,
   parsePointer,
   pointersOf,
   resolve,
@@ -299,11 +300,13 @@ export class Mirror extends Emitter implements AnyModel {
     } catch (error) {
       throw new MessageError((error as Error).message);
     }
-    if (this.syncing) {
-      return; // the state we asked for already includes this version
-    }
-    if (version !== this.confirmedVersion + 1) {
-      this.resync('out_of_sync', `Expected version ${this.confirmedVersion + 1}, got ${version}`);
+    if (this.syncing || version !== this.confirmedVersion + 1) {
+      // The state we ask for (or asked for) includes this version: only learn which of our
+      // edits it answers, or they would wait for an answer forever.
+      this.settle(ack);
+      if (!this.syncing) {
+        this.resync('out_of_sync', `Expected version ${this.confirmedVersion + 1}, got ${version}`);
+      }
       return;
     }
     const fields = this.diffedFields(ops);
@@ -326,11 +329,36 @@ export class Mirror extends Emitter implements AnyModel {
     // Fields no pending edit involves changed exactly as the kernel says; the others by diff.
     const direct = ops.filter(op => !pointersOf(op).some(p => fields.has(parsePointer(p)[0])));
     const change = [...direct, ...fieldDiff(before, this.visible, fields)];
-    if (!change.length) {
-      // Rebase when nothing moved: unsent edits were made on a state equal to this one.
-      this.pending.filter(edit => !edit.sent).forEach(edit => (edit.base = version));
+    for (const edit of this.pending) {
+      // Rebase when nothing it touches moved: the edit means the same on the new state.
+      if (!edit.sent && edit.base === version - 1 && !interferes(change, edit.ops)) {
+        edit.base = version;
+      }
     }
     this.emitChange(change);
+    this.flush();
+  }
+
+  /** A rejection names the kernel's current version: a different one means we missed a patch. */
+  private checkVersion(version: unknown): void {
+    if (!this.syncing && typeof version === 'number' && version !== this.confirmedVersion) {
+      this.resync('out_of_sync', `Rejection at version ${version}, but this frontend has ${this.confirmedVersion}`);
+    }
+  }
+
+  /** Drops the edits that `ack` answers, without applying the patch that carried it. */
+  private settle(ack: readonly string[]): void {
+    if (!this.pending.some(edit => ack.includes(edit.id)) && !ack.includes(this.inFlight ?? '')) {
+      return;
+    }
+    const before = this.visible;
+    const fields = new Set(this.owned);
+    if (this.inFlight !== null && ack.includes(this.inFlight)) {
+      this.inFlight = null;
+    }
+    this.pending = this.pending.filter(edit => !ack.includes(edit.id));
+    this.replay();
+    this.emitChange(fieldDiff(before, this.visible, fields));
     this.flush();
   }
 
@@ -340,7 +368,8 @@ export class Mirror extends Emitter implements AnyModel {
       throw new MessageError('A reject needs an "id" (string or null) and a "code"');
     }
     if (id !== null && !id.startsWith(`${this.clientId}:`)) {
-      return; // another frontend's edit
+      this.checkVersion(version); // another frontend's edit: nothing of ours changes
+      return;
     }
     const before = this.visible;
     const fields = this.owned;
@@ -355,9 +384,7 @@ export class Mirror extends Emitter implements AnyModel {
     const error: MirrorError = { id, code, message: typeof text === 'string' ? text : code };
     this.emit('error', error);
     followers.forEach(edit => this.emitDropped(edit, `it was made on top of the rejected edit ${id}`));
-    if (!this.syncing && typeof version === 'number' && version !== this.confirmedVersion) {
-      this.resync('out_of_sync', `Rejection at version ${version}, but this frontend has ${this.confirmedVersion}`);
-    }
+    this.checkVersion(version);
     this.flush();
   }
 
@@ -366,17 +393,14 @@ export class Mirror extends Emitter implements AnyModel {
     if (typeof version !== 'number' || !Number.isInteger(version) || !isObject(state)) {
       throw new MessageError('A state needs an integer "version" and a "state" object');
     }
-    if (!this.syncing && version === this.confirmedVersion) {
+    if (!this.syncing && version <= this.confirmedVersion) {
       return; // the reply to another frontend's sync: nothing new
     }
     const before = this.visible;
     this.confirmed = state;
     this.confirmedVersion = version;
     this.syncing = false;
-    // The kernel answers edits in order, so every edit sent before the sync has been answered.
-    this.inFlight = null;
-    this.pending = this.pending.filter(edit => !edit.sent);
-    this.replay();
+    this.replay(); // an edit still in flight stays so: its answer is on the way
     this.emitChange(fieldDiff(before, this.visible, new Set([...Object.keys(before), ...Object.keys(this.visible)])));
     this.flush();
   }
@@ -467,7 +491,9 @@ export class Mirror extends Emitter implements AnyModel {
     } else {
       // a copy: later edits are combined into it, and `ops` also went to change listeners
       const id = `${this.clientId}:${++this.editCount}`;
-      this.pending.push({ id, base: this.confirmedVersion, ops: [...ops], fields, sent: false });
+      const combined: Operation[] = [];
+      ops.forEach(op => combine(combined, op));
+      this.pending.push({ id, base: this.confirmedVersion, ops: combined, fields, sent: false });
     }
   }
 
@@ -493,11 +519,16 @@ export class Mirror extends Emitter implements AnyModel {
     this.emit('error', error);
   }
 
-  private resync(code: string, message: string): void {
+  /** Asks the kernel for the whole state (done by itself when it misses a message). */
+  requestSync(): void {
     if (!this.syncing) {
       this.syncing = true;
       this.post({ method: 'sync' });
     }
+  }
+
+  private resync(code: string, message: string): void {
+    this.requestSync();
     const error: MirrorError = { id: null, code, message };
     this.emit('error', error);
   }

@@ -240,6 +240,26 @@ export function changedPointers(op: Operation): string[] {
 }
 
 /**
+ * The paths (parsed) an operation reads or writes, as the kernel's conflict check sees them
+ * (docs/protocol.md, "Conflicts"): inserting into or removing from an array moves its later
+ * elements, so such an op touches the whole array.
+ */
+export function touchedPaths(op: Operation): string[][] {
+  const shifts = op.op === 'add' || op.op === 'remove' || op.op === 'move';
+  return pointersOf(op).map(pointer => {
+    const segments = parsePointer(pointer);
+    const last = segments[segments.length - 1] ?? '';
+    return shifts && /^(0|[1-9][0-9]*|-)$/.test(last) ? segments.slice(0, -1) : segments;
+  });
+}
+
+/** Whether two parsed paths are equal or one contains the other. */
+export function overlaps(a: readonly string[], b: readonly string[]): boolean {
+  const n = Math.min(a.length, b.length);
+  return a.slice(0, n).every((segment, i) => segment === b[i]);
+}
+
+/**
  * Whether `op` may change the value at `target` (parsed): it writes at, under or above it.
  * Inserting into or removing from an array moves its later elements, so such an op counts
  * as a change of the whole array.
@@ -250,9 +270,14 @@ export function affects(op: Operation, target: readonly string[]): boolean {
     if (op.op !== 'replace' && /^(0|[1-9][0-9]*|-)$/.test(segments[segments.length - 1] ?? '')) {
       segments = segments.slice(0, -1);
     }
-    const n = Math.min(segments.length, target.length);
-    return segments.slice(0, n).every((segment, i) => segment === target[i]);
+    return overlaps(segments, target);
   });
+}
+
+/** Whether `changes` touch what `ops` touch, by the kernel's conflict rule. */
+export function interferes(changes: readonly Operation[], ops: readonly Operation[]): boolean {
+  const paths = ops.flatMap(touchedPaths);
+  return changes.flatMap(touchedPaths).some(changed => paths.some(path => overlaps(changed, path)));
 }
 
 // ---------------------------------------------------------------- diff
