@@ -271,6 +271,14 @@ class Lab:
                 texts.append(_text(output["data"]["text/plain"]))
         return "".join(texts)
 
+    def wait_for_python(self, code: str, expected: str, timeout: float = 30) -> None:
+        """Runs `code` until it prints `expected`: a frontend edit reaches the kernel on its
+        own, so the next cell may run before it is applied."""
+        deadline = time.monotonic() + timeout
+        while (printed := self.run(code).strip()) != expected:
+            assert time.monotonic() < deadline, f"{code!r} printed {printed!r}, not {expected!r}"
+            time.sleep(0.3)
+
     def save(self) -> None:
         self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
 

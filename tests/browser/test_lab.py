@@ -35,15 +35,6 @@ counter
 '''
 
 
-def wait_for_python(lab: Lab, code: str, expected: str, timeout: float = 30) -> None:
-    """Runs `code` until it prints `expected`: a frontend edit reaches the kernel on its own
-    channel, so the next cell may run before it is applied."""
-    deadline = time.monotonic() + timeout
-    while (printed := lab.run(code).strip()) != expected:
-        assert time.monotonic() < deadline, f"{code!r} printed {printed!r}, not {expected!r}"
-        time.sleep(0.3)
-
-
 def test_view_syncs_both_ways(lab: Lab) -> None:
     lab.new_notebook([COUNTER])
     lab.run_all()
@@ -53,7 +44,7 @@ def test_view_syncs_both_ways(lab: Lab) -> None:
 
     button.click()
     expect(button).to_have_text("count is 1")
-    wait_for_python(lab, "print(counter.count)", "1")
+    lab.wait_for_python("print(counter.count)", "1")
 
     lab.run("counter.count = 42")
     expect(button).to_have_text("count is 42")
@@ -73,7 +64,7 @@ def test_views_come_back_after_a_page_reload(lab: Lab) -> None:
 
     buttons.nth(1).click()
     expect(buttons.nth(0)).to_have_text("count is 1")
-    wait_for_python(lab, "print(counter.count)", "1")
+    lab.wait_for_python("print(counter.count)", "1")
     lab.run("counter.count = 7")
     expect(buttons.nth(0)).to_have_text("count is 7")
     expect(buttons.nth(1)).to_have_text("count is 7")
@@ -201,7 +192,7 @@ def test_notebook_7_uses_the_same_extension(lab: Lab) -> None:
     button = lab.cell_output(0).locator("button.counter")
     expect(button).to_have_text("count is 0")
     button.click()
-    wait_for_python(lab, "print(counter.count)", "1")
+    lab.wait_for_python("print(counter.count)", "1")
     lab.run("counter.count = 5")
     expect(button).to_have_text("count is 5")
     lab.screenshot("notebook7-counter")
