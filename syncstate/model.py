@@ -184,6 +184,8 @@ class Model(HasTraits):
         cached: dict[str, TraitType[Any, Any]] | None = cls.__dict__.get("_sync_cache")
         if cached is None:
             cached = {n: t for n, t in cls.class_traits(sync=True).items() if not n.startswith("_")}
+            for trait in cached.values():
+                _watch_silent_sets(trait)
             cls._sync_cache = cached  # type: ignore[attr-defined]
         return cached
 
@@ -210,11 +212,6 @@ class Model(HasTraits):
         self._trait_values[name] = tracked
         return tracked
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, value)
-        if not self.__dict__.get("_cross_validation_lock"):  # else: see _apply_atomically
-            self._sync_silent(name)
-
     def _sync_silent(self, name: str) -> None:
         """traitlets stores a new value but stays silent when it == the old one ([1] == [1],
         1 == True): notify_change never runs, and the trait would keep an untracked list
@@ -227,6 +224,8 @@ class Model(HasTraits):
             return
         current = self._trait_values.get(name)
         doc = state[name]
+        if current is doc:
+            return  # the usual case: notify_change has synced it
         if isinstance(doc, _Node) or isinstance(current, (list, dict)):
             missed = current is not doc
         else:
@@ -324,9 +323,11 @@ class Model(HasTraits):
         self._version += 1
         self._history.append((self._version, ops))
         data = {"method": "patch", "version": self._version, "ops": ops, "ack": ack}
-        paths, buffers = take_buffers(
-            data, [["ops", i] for i, op in enumerate(ops) if "value" in op]
-        )
+        # Only values that can hold bytes are walked: a scalar update costs no walk.
+        binary_roots: list[list[str | int]] = [
+            ["ops", i] for i, op in enumerate(ops) if isinstance(op.get("value"), _BINARY_OR_TREE)
+        ]
+        paths, buffers = take_buffers(data, binary_roots)
         if paths:
             data["buffer_paths"] = paths
         self._comm.send(data, buffers=buffers)
@@ -522,6 +523,25 @@ _BINARY_OR_TREE = (bytes, dict, list)
 @functools.cache
 def _pointer(name: str) -> str:
     return format_pointer([name])
+
+
+def _watch_silent_sets(trait: TraitType[Any, Any]) -> None:
+    """Have a synced trait's `set` check for assignments that traitlets keeps silent.
+
+    traitlets stores a new value without notifying when it == the old one ([1] == [1],
+    1 == True), so notify_change never sees it. Wrapping `set` on the trait itself (not a
+    Model.__setattr__) keeps every other attribute assignment of the model at full speed.
+    """
+    if "set" in vars(trait):
+        return
+    plain_set = trait.set
+
+    def set_and_check(obj: Any, value: Any) -> None:
+        plain_set(obj, value)
+        if isinstance(obj, Model) and not obj._cross_validation_lock:
+            obj._sync_silent(str(trait.name))  # (while the lock is held, see _apply_atomically)
+
+    trait.set = set_and_check  # type: ignore[method-assign]
 
 
 def _encode(op: dict[str, Any]) -> dict[str, Any]:
