@@ -31,16 +31,20 @@ def convergence(programs: int) -> None:
             edits += len(world.edits)
             errors += sum(len(m.errors) for m in world.mirrors)
     elapsed = time.perf_counter() - start
-    print(f"convergence: {programs} programs, {edits} edits, {errors} reported errors, "
-          f"all converged ({elapsed:.1f} s)")
+    print(
+        f"convergence: {programs} programs, {edits} edits, {errors} reported errors, "
+        f"all converged ({elapsed:.1f} s)"
+    )
 
 
 def hostile(messages: int) -> None:
     start = time.perf_counter()
     stats = fuzz(messages, seed=1)
     elapsed = time.perf_counter() - start
-    print(f"fuzz: {stats.messages} model-comm messages + {stats.control} control-comm "
-          f"messages, none raised, state valid after each ({elapsed:.1f} s)")
+    print(
+        f"fuzz: {stats.messages} model-comm messages + {stats.control} control-comm "
+        f"messages, none raised, state valid after each ({elapsed:.1f} s)"
+    )
     print("  answers: " + ", ".join(f"{k} {v}" for k, v in stats.answers.most_common()))
 
 
@@ -60,10 +64,14 @@ def lifecycle(models: int) -> None:
     before, after = figures["before"], figures["after"]
     mib = 1024 * 1024
     print(f"lifecycle: {models} models created, displayed, changed, closed ({elapsed:.1f} s)")
-    print(f"  RSS {before['rss'] / mib:.1f} -> {after['rss'] / mib:.1f} MiB "
-          f"({100 * (after['rss'] / before['rss'] - 1):+.2f} %)")
-    print(f"  tracemalloc {before['traced'] / mib:.2f} -> {after['traced'] / mib:.2f} MiB "
-          f"({(after['traced'] - before['traced']) / models:+.1f} bytes per model)")
+    print(
+        f"  RSS {before['rss'] / mib:.1f} -> {after['rss'] / mib:.1f} MiB "
+        f"({100 * (after['rss'] / before['rss'] - 1):+.2f} %)"
+    )
+    print(
+        f"  tracemalloc {before['traced'] / mib:.2f} -> {after['traced'] / mib:.2f} MiB "
+        f"({(after['traced'] - before['traced']) / models:+.1f} bytes per model)"
+    )
     print(f"  live models {after['live']}, open comms {before['comms']} -> {after['comms']}")
 
 

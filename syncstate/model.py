@@ -217,15 +217,14 @@ class Model(HasTraits):
         1 == True): notify_change never runs, and the trait would keep an untracked list
         (later in-place edits unsynced) or a value the document does not show."""
         state = self.__dict__.get("_state")
-        if self.__dict__.get("_comm") is None or state is None or name not in state:
-            return
-        trait = self._sync_traits().get(name)
-        if trait is None or "to_json" in trait.metadata:
+        if state is None or name not in state:
             return
         current = self._trait_values.get(name)
         doc = state[name]
-        if current is doc:
+        if current is doc or self._comm is None:
             return  # the usual case: notify_change has synced it
+        if "to_json" in self._sync_traits()[name].metadata:
+            return
         if isinstance(doc, _Node) or isinstance(current, (list, dict)):
             missed = current is not doc
         else:
@@ -322,11 +321,16 @@ class Model(HasTraits):
         ack, self._acks = self._acks, []
         self._version += 1
         self._history.append((self._version, ops))
-        data = {"method": "patch", "version": self._version, "ops": ops, "ack": ack}
+        data: dict[str, Any] = {"method": "patch", "version": self._version, "ops": ops}
+        if ack:
+            data["ack"] = ack  # omitted when empty: small updates are the hot path
         # Only values that can hold bytes are walked: a scalar update costs no walk.
         binary_roots: list[list[str | int]] = [
             ["ops", i] for i, op in enumerate(ops) if isinstance(op.get("value"), _BINARY_OR_TREE)
         ]
+        if not binary_roots:
+            self._comm.send(data)
+            return
         paths, buffers = take_buffers(data, binary_roots)
         if paths:
             data["buffer_paths"] = paths

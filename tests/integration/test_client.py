@@ -38,8 +38,7 @@ def kernel() -> Iterator[tuple[Any, Any]]:
 
 def test_client_sees_existing_models_edits_and_follows_changes(kernel: tuple[Any, Any]) -> None:
     km, kc = kernel
-    kc.execute_interactive(TODO + "todo = Todo(items=[{'text': 'milk'}], image=b'PNG')",
-                           timeout=60)
+    kc.execute_interactive(TODO + "todo = Todo(items=[{'text': 'milk'}], image=b'PNG')", timeout=60)
     client = Client(km.client())  # a second connection, as a notebook page would be
     try:
         # Models created before the client connected come from the control comm's `list`.
@@ -54,8 +53,12 @@ def test_client_sees_existing_models_edits_and_follows_changes(kernel: tuple[Any
         assert mirror.get("title") == "Tomorrow" and len(changes) == 2
 
         # Edits: applied at once, acknowledged by the kernel.
-        edit = mirror.patch([{"op": "replace", "path": "/items/1/text", "value": "tea"},
-                             {"op": "replace", "path": "/image", "value": b"GIF"}])
+        edit = mirror.patch(
+            [
+                {"op": "replace", "path": "/items/1/text", "value": "tea"},
+                {"op": "replace", "path": "/image", "value": b"GIF"},
+            ]
+        )
         mirror.patch([{"op": "replace", "path": "/title", "value": "Later"}])  # queued
         client.sync()
         assert edit in mirror.acknowledged and mirror.settled

@@ -46,13 +46,11 @@ def test_kernel_changes_arrive_as_patches(kernel: KernelFrontend) -> None:
         {
             "method": "patch",
             "version": 1,
-            "ack": [],
             "ops": [{"op": "replace", "path": "/title", "value": "Tomorrow"}],
         },
         {
             "method": "patch",
             "version": 2,
-            "ack": [],
             "ops": [{"op": "add", "path": "/items/1", "value": {"text": "eggs"}}],
         },
     ]

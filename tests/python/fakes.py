@@ -75,7 +75,7 @@ class Frontend:
                 assert data["version"] == self.version + 1, (data, self.version)
                 self.state = apply_patch(self.state, json_copy(data["ops"]))
                 self.version = data["version"]
-                self.acks += data["ack"]
+                self.acks += data.get("ack", [])
             elif data["method"] == "reject":
                 self.rejections.append(data)
             elif data["method"] == "state":

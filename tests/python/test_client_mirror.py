@@ -29,8 +29,11 @@ def make(state: dict[str, Any], version: int = 0) -> tuple[Mirror, list[Any]]:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_vectors(scenario: dict[str, Any]) -> None:
     sent: list[Any] = []
-    mirror = Mirror(scenario["open"], lambda data, buffers=None: sent.append(data),
-                    client_id=scenario["client_id"])
+    mirror = Mirror(
+        scenario["open"],
+        lambda data, buffers=None: sent.append(data),
+        client_id=scenario["client_id"],
+    )
     for number, step in enumerate(scenario["steps"]):
         expect = step["expect"]
         errors, mark = len(mirror.errors), len(sent)
@@ -48,8 +51,9 @@ def test_vectors(scenario: dict[str, Any]) -> None:
         assert raised == expect.get("raises"), where
         assert json_equal(mirror.state, expect["visible"]), where
         assert mirror.version == expect["version"], where
-        pending = [{"id": e.id, "base": e.base, "sent": e.sent, "ops": e.ops}
-                   for e in mirror.pending]
+        pending = [
+            {"id": e.id, "base": e.base, "sent": e.sent, "ops": e.ops} for e in mirror.pending
+        ]
         assert pending == expect["pending"], where
         assert mirror.in_flight == expect["in_flight"], where
         assert mirror.syncing == expect["syncing"], where
@@ -61,22 +65,38 @@ def test_vectors_cover_the_interesting_paths() -> None:
     codes = {e["code"] for s in SCENARIOS for st in s["steps"] for e in st["expect"]["errors"]}
     # `dropped` and `out_of_sync` are the mirror's own; the others are the kernel's rejections.
     assert {"dropped", "conflict", "out_of_sync", "invalid", "forbidden"} <= codes
-    rebased = any(p["base"] > 0 and not p["sent"] for s in SCENARIOS for st in s["steps"]
-                  for p in st["expect"]["pending"])
+    rebased = any(
+        p["base"] > 0 and not p["sent"]
+        for s in SCENARIOS
+        for st in s["steps"]
+        for p in st["expect"]["pending"]
+    )
     assert rebased
 
 
 def test_no_copy_of_the_state_when_nothing_is_pending() -> None:
     mirror, _ = make({"rows": [{"t": i} for i in range(1000)], "n": 0})
     rows = mirror.state["rows"]
-    mirror.handle({"method": "patch", "version": 1, "ack": [],
-                   "ops": [{"op": "replace", "path": "/rows/5/t", "value": 9}]})
+    mirror.handle(
+        {
+            "method": "patch",
+            "version": 1,
+            "ack": [],
+            "ops": [{"op": "replace", "path": "/rows/5/t", "value": 9}],
+        }
+    )
     assert mirror.state is mirror.confirmed and mirror.state["rows"] is rows
     mirror.patch([{"op": "replace", "path": "/n", "value": 1}])
     # Pending: only the edited field is copied, the big one is still shared.
     assert mirror.state is not mirror.confirmed and mirror.state["rows"] is rows
-    mirror.handle({"method": "patch", "version": 2, "ack": ["c:1"],
-                   "ops": [{"op": "replace", "path": "/n", "value": 1}]})
+    mirror.handle(
+        {
+            "method": "patch",
+            "version": 2,
+            "ack": ["c:1"],
+            "ops": [{"op": "replace", "path": "/n", "value": 1}],
+        }
+    )
     assert mirror.state is mirror.confirmed and mirror.settled
 
 
@@ -111,32 +131,52 @@ def test_the_callers_ops_are_not_kept() -> None:
 def test_binary_values_travel_as_buffers() -> None:
     sent: list[Any] = []
     mirror = Mirror(
-        {"method": "open", "version": 0, "state": {"img": None, "n": 0},
-         "buffer_paths": [["state", "img"]]},
-        lambda data, buffers=None: sent.append((data, buffers)), buffers=[b"PNG"], client_id="c",
+        {
+            "method": "open",
+            "version": 0,
+            "state": {"img": None, "n": 0},
+            "buffer_paths": [["state", "img"]],
+        },
+        lambda data, buffers=None: sent.append((data, buffers)),
+        buffers=[b"PNG"],
+        client_id="c",
     )
     assert mirror.get("img") == b"PNG"
     mirror.patch([{"op": "replace", "path": "/img", "value": b"GIF"}])
     paths = [["ops", 0, "value"]]
     ops = [{"op": "replace", "path": "/img", "value": None}]
-    assert sent == [({"method": "patch", "id": "c:1", "base": 0, "buffer_paths": paths,
-                      "ops": ops}, [b"GIF"])]
-    mirror.handle({"method": "patch", "version": 1, "ack": ["c:1"], "buffer_paths": paths,
-                   "ops": ops}, [memoryview(b"GIF")])
+    assert sent == [
+        ({"method": "patch", "id": "c:1", "base": 0, "buffer_paths": paths, "ops": ops}, [b"GIF"])
+    ]
+    mirror.handle(
+        {"method": "patch", "version": 1, "ack": ["c:1"], "buffer_paths": paths, "ops": ops},
+        [memoryview(b"GIF")],
+    )
     assert mirror.state == {"img": b"GIF", "n": 0} and mirror.settled
     # A bad buffer path is a bad kernel message: reported, and the mirror asks for the state.
-    mirror.handle({"method": "patch", "version": 2, "ack": [], "buffer_paths": [["ops", 5]],
-                   "ops": []}, [b"x"])
+    mirror.handle(
+        {"method": "patch", "version": 2, "ack": [], "buffer_paths": [["ops", 5]], "ops": []},
+        [b"x"],
+    )
     assert mirror.syncing and sent[-1] == ({"method": "sync"}, None)
     assert mirror.errors[-1].code == "out_of_sync"
 
 
-@pytest.mark.parametrize("data", [
-    None, [], "x", {"method": "what"}, {"method": "patch"}, {"method": "patch", "version": "1"},
-    {"method": "patch", "version": 1, "ops": [{"op": "add", "path": "/zz/0", "value": 1}]},
-    {"method": "patch", "version": 1, "ops": [{"op": "replace", "path": "", "value": {}}]},
-    {"method": "reject"}, {"method": "state", "version": 3, "state": []},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        [],
+        "x",
+        {"method": "what"},
+        {"method": "patch"},
+        {"method": "patch", "version": "1"},
+        {"method": "patch", "version": 1, "ops": [{"op": "add", "path": "/zz/0", "value": 1}]},
+        {"method": "patch", "version": 1, "ops": [{"op": "replace", "path": "", "value": {}}]},
+        {"method": "reject"},
+        {"method": "state", "version": 3, "state": []},
+    ],
+)
 def test_bad_kernel_messages_mean_resync_not_a_crash(data: Any) -> None:
     mirror, sent = make({"a": 1})
     mirror.handle(data)
@@ -153,17 +193,32 @@ def test_observers_and_error_callbacks() -> None:
     stop = mirror.observe(changes.append)
     mirror.on_error(errors.append)
     mirror.patch([{"op": "replace", "path": "/a", "value": 2}])
-    mirror.handle({"method": "patch", "version": 1, "ack": [],
-                   "ops": [{"op": "replace", "path": "/b", "value": 5}]})
-    mirror.handle({"method": "reject", "id": "c:1", "version": 1, "code": "invalid",
-                   "message": "no"})
-    assert changes == [[{"op": "replace", "path": "/a", "value": 2}],
-                       [{"op": "replace", "path": "/b", "value": 5}],
-                       [{"op": "replace", "path": "/a", "value": 1}]]
+    mirror.handle(
+        {
+            "method": "patch",
+            "version": 1,
+            "ack": [],
+            "ops": [{"op": "replace", "path": "/b", "value": 5}],
+        }
+    )
+    mirror.handle(
+        {"method": "reject", "id": "c:1", "version": 1, "code": "invalid", "message": "no"}
+    )
+    assert changes == [
+        [{"op": "replace", "path": "/a", "value": 2}],
+        [{"op": "replace", "path": "/b", "value": 5}],
+        [{"op": "replace", "path": "/a", "value": 1}],
+    ]
     assert [(e.id, e.code, e.message) for e in errors] == [("c:1", "invalid", "no")]
     stop()
-    mirror.handle({"method": "patch", "version": 2, "ack": [],
-                   "ops": [{"op": "replace", "path": "/b", "value": 6}]})
+    mirror.handle(
+        {
+            "method": "patch",
+            "version": 2,
+            "ack": [],
+            "ops": [{"op": "replace", "path": "/b", "value": 6}],
+        }
+    )
     assert len(changes) == 3
 
 

@@ -102,8 +102,24 @@ def row(c: Chooser) -> dict[str, Any]:
 
 def kernel_change(m: Doc, c: Chooser) -> None:
     """One change made by kernel code: assignment or in-place mutation, sometimes grouped."""
-    kind = c.pick(["count", "name", "rows", "meta", "append", "insert", "pop", "set_key",
-                   "del_key", "meta_set", "meta_pop", "clear", "reverse", "group"])
+    kind = c.pick(
+        [
+            "count",
+            "name",
+            "rows",
+            "meta",
+            "append",
+            "insert",
+            "pop",
+            "set_key",
+            "del_key",
+            "meta_set",
+            "meta_pop",
+            "clear",
+            "reverse",
+            "group",
+        ]
+    )
     n = len(m.rows)
     if kind == "count":
         m.count = c.integer(0, 5)
@@ -149,9 +165,27 @@ def frontend_op(state: dict[str, Any], c: Chooser) -> dict[str, Any]:
     rows = state.get("rows") if isinstance(state.get("rows"), list) else []
     meta = state.get("meta") if isinstance(state.get("meta"), dict) else {}
     n = len(rows)
-    kind = c.pick(["count", "bad_count", "name", "add_row", "remove_row", "set_t", "add_key",
-                   "remove_key", "move_row", "copy_row", "meta_add", "meta_remove", "rows",
-                   "test", "read_only", "bad_path", "bad_type"])
+    kind = c.pick(
+        [
+            "count",
+            "bad_count",
+            "name",
+            "add_row",
+            "remove_row",
+            "set_t",
+            "add_key",
+            "remove_key",
+            "move_row",
+            "copy_row",
+            "meta_add",
+            "meta_remove",
+            "rows",
+            "test",
+            "read_only",
+            "bad_path",
+            "bad_type",
+        ]
+    )
     if kind == "count":
         return {"op": "replace", "path": "/count", "value": c.integer(-1, 6)}
     if kind == "bad_count":
@@ -159,8 +193,11 @@ def frontend_op(state: dict[str, Any], c: Chooser) -> dict[str, Any]:
     if kind == "name":
         return {"op": "replace", "path": "/name", "value": c.pick(TEXTS)}
     if kind == "add_row":
-        return {"op": "add", "path": f"/rows/{c.pick([str(c.integer(0, n)), '-'])}",
-                "value": row(c)}
+        return {
+            "op": "add",
+            "path": f"/rows/{c.pick([str(c.integer(0, n)), '-'])}",
+            "value": row(c),
+        }
     if kind == "remove_row" and n:
         return {"op": "remove", "path": f"/rows/{c.integer(0, n - 1)}"}
     if kind == "set_t" and n:
@@ -172,8 +209,11 @@ def frontend_op(state: dict[str, Any], c: Chooser) -> dict[str, Any]:
         if isinstance(rows[i], dict) and rows[i]:
             return {"op": "remove", "path": f"/rows/{i}/{c.pick(sorted(rows[i]))}"}
     if kind == "move_row" and n:
-        return {"op": "move", "from": f"/rows/{c.integer(0, n - 1)}",
-                "path": f"/rows/{c.integer(0, n - 1)}"}
+        return {
+            "op": "move",
+            "from": f"/rows/{c.integer(0, n - 1)}",
+            "path": f"/rows/{c.integer(0, n - 1)}",
+        }
     if kind == "copy_row" and n:
         return {"op": "copy", "from": f"/rows/{c.integer(0, n - 1)}", "path": "/rows/-"}
     if kind == "meta_add":
@@ -189,8 +229,11 @@ def frontend_op(state: dict[str, Any], c: Chooser) -> dict[str, Any]:
     if kind == "read_only":
         return {"op": "replace", "path": "/total", "value": 1}
     if kind == "bad_path":
-        return {"op": "replace", "path": c.pick(["/rows/99/t", "/nope", "/_esm", "rows"]),
-                "value": 1}
+        return {
+            "op": "replace",
+            "path": c.pick(["/rows/99/t", "/nope", "/_esm", "rows"]),
+            "value": 1,
+        }
     if kind == "bad_type":
         return {"op": "replace", "path": "/rows", "value": c.pick([{}, "x", [1]])}
     return {"op": "replace", "path": "/name", "value": "fallback"}
@@ -232,8 +275,10 @@ class World:
         index = len(self.mirrors)
         out: deque[Any] = deque()
         mirror = Mirror(
-            open_data, lambda data, buffers=None: out.append(wire(data)),
-            model_id=self.comm.comm_id, client_id=f"m{index}",
+            open_data,
+            lambda data, buffers=None: out.append(wire(data)),
+            model_id=self.comm.comm_id,
+            client_id=f"m{index}",
         )
         self.mirrors.append(mirror)
         self.inbox.append(deque())
@@ -257,7 +302,7 @@ class World:
                 assert version == max(self.snapshots) + 1, "kernel versions must be consecutive"
                 doc = json_copy(self.snapshots[version - 1])
                 self.snapshots[version] = apply_patch(doc, json_copy(message["ops"]))
-                for edit_id in message["ack"]:
+                for edit_id in message.get("ack", []):
                     self.answers.setdefault(edit_id, []).append("ack")
             elif message["method"] == "reject" and message["id"] is not None:
                 self.answers.setdefault(message["id"], []).append(message["code"])
@@ -297,7 +342,7 @@ class World:
         Not one answering an edit: the protocol gives no way to notice a lost answer."""
         box = self.inbox[i]
         # A later message must follow, or nothing could reveal the gap.
-        if len(box) > 1 and box[0]["method"] == "patch" and not box[0]["ack"]:
+        if len(box) > 1 and box[0]["method"] == "patch" and not box[0].get("ack"):
             box.popleft()
 
     def to_mirror(self, i: int) -> None:
@@ -356,8 +401,9 @@ def run_program(c: Chooser, steps: int) -> World:
     world = World(mirrors=c.integer(2, 3))
     try:
         for _ in range(steps):
-            action = c.pick(["kernel", "edit", "edit", "deliver", "deliver", "deliver", "sync",
-                             "join", "lose"])
+            action = c.pick(
+                ["kernel", "edit", "edit", "deliver", "deliver", "deliver", "sync", "join", "lose"]
+            )
             i = c.integer(0, len(world.mirrors) - 1)
             if action == "kernel":
                 world.kernel_step(c)
@@ -421,8 +467,12 @@ def test_rebase_when_nothing_moved() -> None:
             mirror.patch([{"op": "replace", "path": "/name", "value": text}])
         world.to_kernel(0)
         world.to_mirror(0)  # acked as proposed, nothing else changed
-        assert world.outbox[0][0] == {"method": "patch", "id": "m0:2", "base": 1,
-                                      "ops": [{"op": "replace", "path": "/name", "value": "d"}]}
+        assert world.outbox[0][0] == {
+            "method": "patch",
+            "id": "m0:2",
+            "base": 1,
+            "ops": [{"op": "replace", "path": "/name", "value": "d"}],
+        }
         world.to_kernel(0)
         world.to_mirror(0)
         assert mirror.settled and mirror.state["name"] == "d" == world.model.name

@@ -50,12 +50,51 @@ class Target(syncstate.Model):
         return proposal.value
 
 
-POINTERS = ["", "rows", "/rows/-1", "/rows/01", "/rows/99999999999999999999999", "/rows/-",
-            "/~2", "/meta/~01", "/meta/a~1b", "/meta/~", "/secret", "/_esm", "/_css", "/total",
-            "/nope", "/rows/0/t/x", "/count/0", "/img", "/name", "/meta", "/rows/0", "//", "/ "]
-VALUES: list[Any] = [None, True, 0, -1, 10**400, 1e308, -0.0, float("inf"), float("nan"), "x",
-                     "\u0000", [], {}, [1], {"t": "x"}, [{"t": 1}],
-                     {"": {"": []}}, "syncstate:nope"]
+POINTERS = [
+    "",
+    "rows",
+    "/rows/-1",
+    "/rows/01",
+    "/rows/99999999999999999999999",
+    "/rows/-",
+    "/~2",
+    "/meta/~01",
+    "/meta/a~1b",
+    "/meta/~",
+    "/secret",
+    "/_esm",
+    "/_css",
+    "/total",
+    "/nope",
+    "/rows/0/t/x",
+    "/count/0",
+    "/img",
+    "/name",
+    "/meta",
+    "/rows/0",
+    "//",
+    "/ ",
+]
+VALUES: list[Any] = [
+    None,
+    True,
+    0,
+    -1,
+    10**400,
+    1e308,
+    -0.0,
+    float("inf"),
+    float("nan"),
+    "x",
+    "\u0000",
+    [],
+    {},
+    [1],
+    {"t": "x"},
+    [{"t": 1}],
+    {"": {"": []}},
+    "syncstate:nope",
+]
 
 
 def deep(depth: int) -> Any:
@@ -69,8 +108,9 @@ def hostile_op(rng: random.Random) -> Any:
     kind = rng.randrange(6)
     if kind == 0:
         return rng.choice([None, 1, "op", [], {"op": "add"}, {"path": "/count"}])
-    op: dict[str, Any] = {"op": rng.choice(["add", "remove", "replace", "move", "copy", "test",
-                                            "frob", None, 3])}
+    op: dict[str, Any] = {
+        "op": rng.choice(["add", "remove", "replace", "move", "copy", "test", "frob", None, 3])
+    }
     op["path"] = rng.choice([*POINTERS, 5, None, ["rows"]])
     if rng.random() < 0.8:
         op["value"] = rng.choice([*VALUES, deep(rng.choice([5, 19, 30, 150]))])
@@ -84,8 +124,9 @@ def hostile_message(
 ) -> tuple[Any, list[Any]]:
     """One inbound message for a model comm, and its buffers."""
     kind = rng.randrange(12)
-    base = rng.choice([version, version, version - 1, 0, version + 1, -1, 2**70, "1", None, 1.0,
-                       True])
+    base = rng.choice(
+        [version, version, version - 1, 0, version + 1, -1, 2**70, "1", None, 1.0, True]
+    )
     if kind <= 2:  # a plausible edit, usually valid
         ops = frontend_edit(state, Chooser.from_random(rng))
         return {"method": "patch", "id": f"v{rng.random()}", "base": version, "ops": ops}, []
@@ -93,12 +134,21 @@ def hostile_message(
         ops = [hostile_op(rng) for _ in range(rng.randint(1, 3))]
         return {"method": "patch", "id": "h", "base": base, "ops": ops}, []
     if kind == 4:  # wrong shapes
-        return rng.choice([None, [], "patch", 7, {}, {"method": None},
-                           {"method": "patch", "id": 1, "base": 0, "ops": []},
-                           {"method": "patch", "id": "s", "base": 0, "ops": {"op": "add"}},
-                           {"method": "patch", "id": "s", "base": 0},
-                           {"method": "patch", "id": "s", "base": base, "ops": "ops"},
-                           {"method": "patch", "id": ["s"], "base": 0, "ops": []}]), []
+        return rng.choice(
+            [
+                None,
+                [],
+                "patch",
+                7,
+                {},
+                {"method": None},
+                {"method": "patch", "id": 1, "base": 0, "ops": []},
+                {"method": "patch", "id": "s", "base": 0, "ops": {"op": "add"}},
+                {"method": "patch", "id": "s", "base": 0},
+                {"method": "patch", "id": "s", "base": base, "ops": "ops"},
+                {"method": "patch", "id": ["s"], "base": 0, "ops": []},
+            ]
+        ), []
     if kind == 5:  # methods
         method = rng.choice(["sync", "custom", "state", "reject", "open", "", "PATCH", 0])
         return {"method": method, "content": rng.choice(VALUES)}, rng.choice([[], [b"x"]])
@@ -111,31 +161,73 @@ def hostile_message(
             ops = [{"op": "add", "path": "/meta/deep", "value": deep(40)}]
             return {"method": "patch", "id": "deep", "base": version, "ops": ops}, []
         ops = [{"op": "replace", "path": "/img", "value": None}]
-        return ({"method": "patch", "id": "buf", "base": version, "ops": ops,
-                 "buffer_paths": [["ops", 0, "value"]]}, [b"\0" * 5000])
+        return (
+            {
+                "method": "patch",
+                "id": "buf",
+                "base": version,
+                "ops": ops,
+                "buffer_paths": [["ops", 0, "value"]],
+            },
+            [b"\0" * 5000],
+        )
     if kind == 7:  # binary: good and bad buffer paths
-        paths = rng.choice([[["ops", 0, "value"]], [["ops", 0, "path"]], [["ops", 5, "value"]],
-                            [[]], ["ops"], [["ops", "0", "value"]], [["ops", 0, "value", 0]],
-                            [["ops", {"a": 1}]], 3, None, [["ops", 0, "value"]] * 2])
+        paths = rng.choice(
+            [
+                [["ops", 0, "value"]],
+                [["ops", 0, "path"]],
+                [["ops", 5, "value"]],
+                [[]],
+                ["ops"],
+                [["ops", "0", "value"]],
+                [["ops", 0, "value", 0]],
+                [["ops", {"a": 1}]],
+                3,
+                None,
+                [["ops", 0, "value"]] * 2,
+            ]
+        )
         ops = [{"op": "replace", "path": rng.choice(["/img", "/name", "/meta"]), "value": None}]
         buffers = rng.choice([[b"PNG"], [memoryview(b"GIF")], [], [b"a", b"b"]])
-        return ({"method": "patch", "id": "bin", "base": version, "ops": ops,
-                 "buffer_paths": paths}, buffers)
+        return (
+            {"method": "patch", "id": "bin", "base": version, "ops": ops, "buffer_paths": paths},
+            buffers,
+        )
     if kind == 8:  # read-only, private, not synced, unknown fields
         path = rng.choice(["/total", "/_esm", "/_css", "/secret", "/nope", "/img"])
-        op = rng.choice([{"op": "replace", "path": path, "value": 1},
-                         {"op": "remove", "path": path},
-                         {"op": "move", "from": path, "path": "/name"},
-                         {"op": "copy", "from": path, "path": "/name"},
-                         {"op": "test", "path": path, "value": ""}])
+        op = rng.choice(
+            [
+                {"op": "replace", "path": path, "value": 1},
+                {"op": "remove", "path": path},
+                {"op": "move", "from": path, "path": "/name"},
+                {"op": "copy", "from": path, "path": "/name"},
+                {"op": "test", "path": path, "value": ""},
+            ]
+        )
         return {"method": "patch", "id": "ro", "base": version, "ops": [op]}, []
     if kind == 9:  # values that fail validation
-        path, value = rng.choice([("/count", "x"), ("/count", 1.5), ("/count", 10**400),
-                                  ("/count", 101), ("/rows", [1]), ("/rows", {}),
-                                  ("/name", 5), ("/meta", []), ("/img", "text"),
-                                  ("/rows/-", "row"), ("/count", True), ("/name", None)])
-        return {"method": "patch", "id": "inv",
-                "base": version, "ops": [{"op": "replace", "path": path, "value": value}]}, []
+        path, value = rng.choice(
+            [
+                ("/count", "x"),
+                ("/count", 1.5),
+                ("/count", 10**400),
+                ("/count", 101),
+                ("/rows", [1]),
+                ("/rows", {}),
+                ("/name", 5),
+                ("/meta", []),
+                ("/img", "text"),
+                ("/rows/-", "row"),
+                ("/count", True),
+                ("/name", None),
+            ]
+        )
+        return {
+            "method": "patch",
+            "id": "inv",
+            "base": version,
+            "ops": [{"op": "replace", "path": path, "value": value}],
+        }, []
     if kind == 10:  # stale and future bases, and conflicts
         ops = frontend_edit(state, Chooser.from_random(rng))
         return {"method": "patch", "id": "old", "base": base, "ops": ops}, []
@@ -143,21 +235,50 @@ def hostile_message(
     key = rng.choice(["a/b", "~", "~1", "x~0y", ""])
     escaped = key.replace("~", "~0").replace("/", "~1")
     path = rng.choice([f"/meta/{escaped}", f"/meta/{key}", "/meta/~3", "/meta/x~"])
-    return {"method": "patch", "id": "esc", "base": version,
-            "ops": [{"op": "add", "path": path, "value": key}]}, []
+    return {
+        "method": "patch",
+        "id": "esc",
+        "base": version,
+        "ops": [{"op": "add", "path": path, "value": key}],
+    }, []
 
 
 def hostile_control(rng: random.Random) -> Any:
     request = rng.choice(["r", None, 5, {"a": 1}])
-    return rng.choice([
-        None, [], {"method": "list", "request": request}, {"method": "nope", "request": request},
-        {"method": "create", "request": request, "class": "test_fuzz.Target",
-         "state": rng.choice([{"count": 3}, {"count": "x"}, {"secret": "s"}, {"_esm": ""},
-                              [], None, {"rows": [{"t": 1}]}, {"total": 5}, {"nope": 1}])},
-        {"method": "create", "request": request, "class": rng.choice(["x.Y", None, 5, ""])},
-        {"method": "create", "request": request, "class": "test_fuzz.Target",
-         "state": {"img": None}, "buffer_paths": rng.choice([[["state", "img"]], [["x"]], 7])},
-    ])
+    return rng.choice(
+        [
+            None,
+            [],
+            {"method": "list", "request": request},
+            {"method": "nope", "request": request},
+            {
+                "method": "create",
+                "request": request,
+                "class": "test_fuzz.Target",
+                "state": rng.choice(
+                    [
+                        {"count": 3},
+                        {"count": "x"},
+                        {"secret": "s"},
+                        {"_esm": ""},
+                        [],
+                        None,
+                        {"rows": [{"t": 1}]},
+                        {"total": 5},
+                        {"nope": 1},
+                    ]
+                ),
+            },
+            {"method": "create", "request": request, "class": rng.choice(["x.Y", None, 5, ""])},
+            {
+                "method": "create",
+                "request": request,
+                "class": "test_fuzz.Target",
+                "state": {"img": None},
+                "buffer_paths": rng.choice([[["state", "img"]], [["x"]], 7]),
+            },
+        ]
+    )
 
 
 @dataclass
@@ -185,8 +306,11 @@ def small_limits() -> Iterator[None]:
     try:
         yield
     finally:
-        (syncstate.limits.max_ops, syncstate.limits.max_depth,
-         syncstate.limits.max_buffer_bytes) = saved
+        (
+            syncstate.limits.max_ops,
+            syncstate.limits.max_depth,
+            syncstate.limits.max_buffer_bytes,
+        ) = saved
 
 
 def check_model(model: Target, mirror: dict[str, Any]) -> None:
@@ -263,11 +387,27 @@ def test_ten_thousand_hostile_messages() -> None:
     stats = fuzz(MESSAGES, seed=1)
     assert stats.messages + stats.control == MESSAGES
     # Every kind of answer turns up, so the fuzzer reaches every refusal.
-    for code in ["patch", "state", "bad_message", "unknown_method", "bad_op", "bad_path",
-                 "test_failed", "forbidden", "invalid", "conflict", "stale", "too_large",
-                 "control:models", "control:created", "control:unknown_class",
-                 "control:bad_message", "control:forbidden", "control:invalid",
-                 "control:unknown_method"]:
+    for code in [
+        "patch",
+        "state",
+        "bad_message",
+        "unknown_method",
+        "bad_op",
+        "bad_path",
+        "test_failed",
+        "forbidden",
+        "invalid",
+        "conflict",
+        "stale",
+        "too_large",
+        "control:models",
+        "control:created",
+        "control:unknown_class",
+        "control:bad_message",
+        "control:forbidden",
+        "control:invalid",
+        "control:unknown_method",
+    ]:
         assert stats.answers[code] > 0, (code, stats.answers)
     assert stats.answers["internal"] == 0, stats.answers
 
@@ -309,9 +449,17 @@ def test_an_equal_frontend_replace_keeps_the_list_tracked() -> None:
     with fake_comms():
         model = Plain(rows=[], count=1)
         try:
-            model._comm.deliver({"method": "patch", "id": "e", "base": 0, "ops": [
-                {"op": "replace", "path": "/count", "value": 5},
-                {"op": "replace", "path": "/rows", "value": []}]})
+            model._comm.deliver(
+                {
+                    "method": "patch",
+                    "id": "e",
+                    "base": 0,
+                    "ops": [
+                        {"op": "replace", "path": "/count", "value": 5},
+                        {"op": "replace", "path": "/rows", "value": []},
+                    ],
+                }
+            )
             model.rows.append(3)
             assert model._comm.sent[-1][0]["ops"] == [{"op": "add", "path": "/rows/0", "value": 3}]
             assert model.rows is model._state["rows"]
@@ -319,11 +467,14 @@ def test_an_equal_frontend_replace_keeps_the_list_tracked() -> None:
             model.close()
 
 
-@pytest.mark.parametrize(("op", "code"), [
-    ({"op": "copy", "path": "/rows/0"}, "bad_op"),  # was `internal` (KeyError 'from')
-    ({"op": "remove", "path": "/rows"}, "forbidden"),  # was `internal` (KeyError 'rows')
-    ({"op": "move", "from": "/rows", "path": "/count"}, "forbidden"),
-])
+@pytest.mark.parametrize(
+    ("op", "code"),
+    [
+        ({"op": "copy", "path": "/rows/0"}, "bad_op"),  # was `internal` (KeyError 'from')
+        ({"op": "remove", "path": "/rows"}, "forbidden"),  # was `internal` (KeyError 'rows')
+        ({"op": "move", "from": "/rows", "path": "/count"}, "forbidden"),
+    ],
+)
 def test_malformed_or_field_removing_ops_get_their_code(op: dict[str, Any], code: str) -> None:
     with fake_comms():
         model = Plain(rows=[1])
@@ -356,8 +507,14 @@ def test_an_edit_equal_in_python_but_not_in_json() -> None:
     with fake_comms():
         model = Strict(count=1)
         try:
-            model._comm.deliver({"method": "patch", "id": "e", "base": 0,
-                                 "ops": [{"op": "replace", "path": "/count", "value": True}]})
+            model._comm.deliver(
+                {
+                    "method": "patch",
+                    "id": "e",
+                    "base": 0,
+                    "ops": [{"op": "replace", "path": "/count", "value": True}],
+                }
+            )
             reply = model._comm.sent[-1][0]
             assert reply["method"] == "reject" and reply["code"] == "invalid", reply
             assert model.count == 1 and not isinstance(model.count, bool)

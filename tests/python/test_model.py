@@ -66,7 +66,6 @@ def test_assignment_sends_one_patch_with_next_version(comms: FakeManager) -> Non
         {
             "method": "patch",
             "version": 1,
-            "ack": [],
             "ops": [{"op": "replace", "path": "/count", "value": 5}],
         }
     ]

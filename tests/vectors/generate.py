@@ -71,8 +71,9 @@ def scenario(index: int, rng: random.Random) -> dict[str, Any]:
             steps.append({**step, "expect": expect})
 
         for _ in range(rng.randint(4, 30)):
-            action = c.pick(["kernel", "edit", "edit", "me", "me", "other", "to_kernel",
-                             "lose", "sync"])
+            action = c.pick(
+                ["kernel", "edit", "edit", "me", "me", "other", "to_kernel", "lose", "sync"]
+            )
             if action == "kernel":
                 world.kernel_step(c)
             elif action == "edit":
@@ -83,7 +84,7 @@ def scenario(index: int, rng: random.Random) -> dict[str, Any]:
                 record({"receive": json_copy(message)}, lambda m=message: me.handle(m))
             elif action == "lose" and len(world.inbox[0]) > 1:  # a later message shows the gap
                 message = world.inbox[0][0]
-                if message["method"] == "patch" and not message["ack"]:
+                if message["method"] == "patch" and not message.get("ack"):
                     world.inbox[0].popleft()  # a lost kernel patch: m0 must notice the gap
             elif action == "other":
                 other = world.mirrors[1]
