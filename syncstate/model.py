@@ -454,6 +454,7 @@ class Model(HasTraits):
                 if n not in in_place or self._state[n] is not before[n]
             }
             self._state.update({n: before[n] for n in assigned})
+            self._validate_silent(assigned)
             assigned.update(self._coerced_in_place(in_place - assigned.keys()))
             with self.hold_trait_notifications():
                 for name, value in assigned.items():
@@ -489,6 +490,19 @@ class Model(HasTraits):
                 # trait must hold the tracked document again, or its edits stop syncing.
                 self._trait_values[name] = doc
         del self._outbox[outbox_mark:]
+
+    def _validate_silent(self, assigned: dict[str, Any]) -> None:
+        """Validate values traitlets would store without a change (1 == True, 1 == 1.0 but
+        not in JSON): inside `hold_trait_notifications` it cross-validates changed traits
+        only, so their validators would be skipped."""
+        for name, value in assigned.items():
+            current = self._trait_values.get(name)
+            try:
+                silent = bool(current == value) and not json_equal(current, value)
+            except Exception:  # values whose == is not a bool (arrays): traitlets notifies
+                silent = False
+            if silent:
+                self._sync_traits()[name]._validate(self, value)
 
     def _coerced_in_place(self, names: set[str]) -> dict[str, Any]:
         """Validate values edited in place (cross-validation included); return coercions."""
