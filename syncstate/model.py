@@ -13,8 +13,8 @@ import logging
 import threading
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -89,6 +89,7 @@ class Model(HasTraits):
         self._outbox: list[dict[str, Any]] = []
         self._acks: list[str] = []
         self._hold = 0
+        self._holder = _Hold(self)
         self._undo_log: list[Callable[[], None]] | None = None
         self._inbound_ops: dict[str, list[dict[str, Any]]] = {}
         self._committing = False
@@ -142,16 +143,9 @@ class Model(HasTraits):
         self._comm.close()
         self._comm = None
 
-    @contextmanager
-    def hold_sync(self) -> Iterator[None]:
+    def hold_sync(self) -> AbstractContextManager[None]:
         """Group every change made inside the block into one patch message."""
-        self._hold += 1
-        try:
-            yield
-        finally:
-            self._hold -= 1
-            if self._hold == 0:
-                self._flush()
+        return self._holder
 
     def send(self, content: Any, buffers: list[bytes] | None = None) -> None:
         """Send a custom message to the views (`model.on("msg:custom", ...)` in JS)."""
@@ -212,24 +206,27 @@ class Model(HasTraits):
         self._trait_values[name] = tracked
         return tracked
 
-    def _sync_silent(self, name: str) -> None:
-        """traitlets stores a new value but stays silent when it == the old one ([1] == [1],
-        1 == True): notify_change never runs, and the trait would keep an untracked list
-        (later in-place edits unsynced) or a value the document does not show."""
+    def _after_set(self, name: str, old: Any) -> None:
+        """After every assignment of a synced trait (see `_watch_silent_sets`): catch what
+        traitlets kept silent because the new value == the old one."""
         state = self.__dict__.get("_state")
-        if state is None or name not in state:
+        if state is None or self._comm is None or name not in state:
             return
         current = self._trait_values.get(name)
-        doc = state[name]
-        if current is doc or self._comm is None:
+        if current is state[name] or "to_json" in self._sync_traits()[name].metadata:
             return  # the usual case: notify_change has synced it
-        if "to_json" in self._sync_traits()[name].metadata:
-            return
-        if isinstance(doc, _Node) or isinstance(current, (list, dict)):
-            missed = current is not doc
-        else:
-            missed = not json_equal(current, doc)
-        if missed:
+        if not json_equal(old, current):
+            # Equal in Python, not in JSON (1 == True): a change after all, so notify, which
+            # also gets it cross-validated inside hold_trait_notifications.
+            self._notify_trait(name, old, current)
+        elif not self._cross_validation_lock:  # (while it is held, see _apply_atomically)
+            self._keep_tracked(name)
+
+    def _keep_tracked(self, name: str) -> None:
+        """An equal value in a new object ([1] for [1]): nothing to send, but the trait must
+        hold the tracked document, or later in-place edits of it would go unseen."""
+        current, doc = self._trait_values.get(name), self._state[name]
+        if current is not doc:
             self._sync_assignment(Bunch(name=name, old=doc, new=current, owner=self))
 
     def notify_change(self, change: Bunch) -> None:
@@ -237,14 +234,9 @@ class Model(HasTraits):
         if self._comm is not None and change["type"] == "change" and name in self._sync_traits():
             if self._undo_log is not None:
                 self._committing = True  # an inbound edit passed validation; see _apply_edit
-            self._hold += 1  # the change and its observers' side effects: one message
-            try:
+            with self._holder:  # the change and its observers' side effects: one message
                 self._sync_assignment(change)
                 super().notify_change(change)
-            finally:
-                self._hold -= 1
-                if self._hold == 0:
-                    self._flush()
             return
         super().notify_change(change)
 
@@ -454,13 +446,12 @@ class Model(HasTraits):
                 if n not in in_place or self._state[n] is not before[n]
             }
             self._state.update({n: before[n] for n in assigned})
-            self._validate_silent(assigned)
             assigned.update(self._coerced_in_place(in_place - assigned.keys()))
             with self.hold_trait_notifications():
                 for name, value in assigned.items():
                     setattr(self, name, value)
             for name in assigned:
-                self._sync_silent(name)
+                self._keep_tracked(name)
         except Exception as error:
             # Once traitlets starts notifying (see notify_change), the edit is committed and
             # an exception comes from an observer: keep the change, report the observer.
@@ -491,19 +482,6 @@ class Model(HasTraits):
                 self._trait_values[name] = doc
         del self._outbox[outbox_mark:]
 
-    def _validate_silent(self, assigned: dict[str, Any]) -> None:
-        """Validate values traitlets would store without a change (1 == True, 1 == 1.0 but
-        not in JSON): inside `hold_trait_notifications` it cross-validates changed traits
-        only, so their validators would be skipped."""
-        for name, value in assigned.items():
-            current = self._trait_values.get(name)
-            try:
-                silent = bool(current == value) and not json_equal(current, value)
-            except Exception:  # values whose == is not a bool (arrays): traitlets notifies
-                silent = False
-            if silent:
-                self._sync_traits()[name]._validate(self, value)
-
     def _coerced_in_place(self, names: set[str]) -> dict[str, Any]:
         """Validate values edited in place (cross-validation included); return coercions."""
         coerced = {}
@@ -533,6 +511,24 @@ class Model(HasTraits):
         return value
 
 
+class _Hold:
+    """What `hold_sync()` returns. A class rather than a generator-based context manager:
+    every change to a synced trait goes through it, so its cost counts."""
+
+    __slots__ = ("model",)
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    def __enter__(self) -> None:
+        self.model._hold += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.model._hold -= 1
+        if self.model._hold == 0:
+            self.model._flush()
+
+
 LEAF_CLASSES.append(Model)
 _SCALARS = frozenset({int, str, bool, type(None)})
 _BINARY_OR_TREE = (bytes, dict, list)
@@ -555,9 +551,13 @@ def _watch_silent_sets(trait: TraitType[Any, Any]) -> None:
     plain_set = trait.set
 
     def set_and_check(obj: Any, value: Any) -> None:
+        if not isinstance(obj, Model):
+            plain_set(obj, value)
+            return
+        name = str(trait.name)
+        old = obj._trait_values.get(name)
         plain_set(obj, value)
-        if isinstance(obj, Model) and not obj._cross_validation_lock:
-            obj._sync_silent(str(trait.name))  # (while the lock is held, see _apply_atomically)
+        obj._after_set(name, old)
 
     trait.set = set_and_check  # type: ignore[method-assign]
 

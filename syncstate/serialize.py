@@ -79,7 +79,7 @@ def put_buffers(data: dict[str, Any], paths: Any, buffers: Sequence[Any]) -> Non
     if sum(len(memoryview(b)) for b in buffers) > limits.max_buffer_bytes:
         raise ProtocolError(TOO_LARGE, f"buffers exceed {limits.max_buffer_bytes} bytes")
     for path, buffer in zip(paths, buffers, strict=False):
-        if not isinstance(path, list) or not path:
+        if not isinstance(path, list) or not path or not all(map(_is_step, path)):
             raise ProtocolError(BAD_MESSAGE, f"bad buffer path {path!r}")
         parent: Any = data
         try:
@@ -90,6 +90,11 @@ def put_buffers(data: dict[str, Any], paths: Any, buffers: Sequence[Any]) -> Non
             parent[path[-1]] = bytes(buffer)
         except (KeyError, IndexError, TypeError) as error:
             raise ProtocolError(BAD_MESSAGE, f"bad buffer path {path!r}") from error
+
+
+def _is_step(segment: Any) -> bool:
+    """An object key or an array index; a negative index would count from the end."""
+    return isinstance(segment, str) or (type(segment) is int and segment >= 0)
 
 
 def array_to_json(array: Any, model: Any = None) -> dict[str, Any] | None:

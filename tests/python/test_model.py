@@ -551,3 +551,19 @@ def test_hot_reload_sends_the_new_view_source(
         assert data["ops"] == [{"op": "replace", "path": "/_esm", "value": view.read_text()}]
     finally:
         syncstate.hot_reload(False)
+
+
+@pytest.mark.parametrize("path", [["ops", -1, "value"], ["ops", 0, True], ["ops", 0.0, "value"]])
+def test_buffer_paths_take_only_keys_and_plain_indexes(comms: FakeManager, path: Any) -> None:
+    m = Todo()
+    m._comm.deliver(
+        {
+            "method": "patch",
+            "id": "b",
+            "base": 0,
+            "buffer_paths": [path],
+            "ops": [{"op": "replace", "path": "/title", "value": None}],
+        },
+        [b"x"],
+    )
+    assert m._comm.sent[-1][0]["code"] == "bad_message" and m.title == "Today"
