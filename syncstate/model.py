@@ -530,6 +530,7 @@ class _Hold:
 
 
 LEAF_CLASSES.append(Model)
+_ABSENT = object()
 _SCALARS = frozenset({int, str, bool, type(None)})
 _BINARY_OR_TREE = (bytes, dict, list)
 
@@ -550,14 +551,18 @@ def _watch_silent_sets(trait: TraitType[Any, Any]) -> None:
         return
     plain_set = trait.set
 
+    name = str(trait.name)
+
     def set_and_check(obj: Any, value: Any) -> None:
         if not isinstance(obj, Model):
             plain_set(obj, value)
             return
-        name = str(trait.name)
-        old = obj._trait_values.get(name)
+        values = obj._trait_values
+        old = values.get(name)
         plain_set(obj, value)
-        obj._after_set(name, old)
+        # Inline for the hot path: the usual assignment has already been synced.
+        if values.get(name) is not obj._state.get(name, _ABSENT):
+            obj._after_set(name, old)
 
     trait.set = set_and_check  # type: ignore[method-assign]
 
