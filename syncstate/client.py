@@ -21,7 +21,7 @@ from typing import Any
 from .conflicts import interferes
 from .diff import diff
 from .patch import PatchError, apply_patch, format_pointer, json_copy, parse_pointer
-from .protocol import PROTOCOL, TARGET, ProtocolError
+from .protocol import CLOSED, DROPPED, OUT_OF_SYNC, PROTOCOL, TARGET, ProtocolError
 from .serialize import put_buffers, take_buffers
 
 __all__ = ["Client", "Execution", "Mirror", "MirrorError", "PendingEdit"]
@@ -29,11 +29,6 @@ __all__ = ["Client", "Execution", "Mirror", "MirrorError", "PendingEdit"]
 Op = dict[str, Any]
 Send = Callable[..., None]  # send(data) or send(data, buffers) when there are binary values
 Observer = Callable[[list[Op]], None]
-
-#: Error codes the mirror reports itself (the kernel's codes are in docs/protocol.md).
-DROPPED = "dropped"  # a queued edit never sent: its predecessor was rejected, or it no longer
-# applies to the kernel's newer state (same code as mirror.ts)
-OUT_OF_SYNC = "out_of_sync"  # a kernel message did not follow on; a `sync` was sent
 
 
 @dataclass(frozen=True)
@@ -294,7 +289,7 @@ class Mirror:
         if self._in_flight is not None and self._in_flight not in unanswered:
             unanswered.insert(0, self._in_flight)  # replay had dropped it; still unanswered
         for edit_id in unanswered:
-            self._error(edit_id, "closed", "the model was closed before the edit was answered")
+            self._error(edit_id, CLOSED, "the model was closed before the edit was answered")
         self._pending = []
         self._in_flight = None
         self._closed = True

@@ -16,12 +16,14 @@ from .protocol import (
     FORBIDDEN,
     INTERNAL,
     INVALID,
+    NOT_MAIN_SHELL,
     TARGET,
     UNKNOWN_CLASS,
     UNKNOWN_METHOD,
     ProtocolError,
 )
 from .serialize import put_buffers, take_buffers, to_wire
+from .shell import keep_on_main_shell, on_main_shell
 
 if TYPE_CHECKING:
     from .model import Model
@@ -62,6 +64,8 @@ def ensure_target() -> None:
 
 
 def _on_open(channel: Any, open_msg: dict[str, Any]) -> None:
+    keep_on_main_shell(channel)
+
     def on_msg(msg: dict[str, Any]) -> None:
         _handle(channel, msg)
 
@@ -77,6 +81,8 @@ def _handle(channel: Any, msg: dict[str, Any]) -> None:
     try:
         if not isinstance(data, dict):
             raise ProtocolError(BAD_MESSAGE, "a message must be a JSON object")
+        if not on_main_shell():
+            raise ProtocolError(BAD_MESSAGE, NOT_MAIN_SHELL)
         method = data.get("method")
         if method == "list":
             _reply_models(channel, request)

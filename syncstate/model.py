@@ -39,6 +39,7 @@ from .protocol import (
     INTERNAL,
     INVALID,
     MIME_TYPE,
+    NOT_MAIN_SHELL,
     PROTOCOL,
     REF_PREFIX,
     TARGET,
@@ -49,6 +50,7 @@ from .protocol import (
     parse_edit,
 )
 from .serialize import put_buffers, take_buffers, to_wire
+from .shell import keep_on_main_shell, on_main_shell
 from .tracked import LEAF_CLASSES, Slot, _Node, reattach_children, wrap
 
 log = logging.getLogger("syncstate")
@@ -131,6 +133,7 @@ class Model(HasTraits):
         paths, buffers = take_buffers(data, [["state", key] for key in self._state])
         data["buffer_paths"] = paths
         self._comm = comm.create_comm(target_name=TARGET, data=data, buffers=buffers)
+        keep_on_main_shell(self._comm)
         self._comm.on_msg(self._handle_msg)
         control.register_model(self)
         watcher.add(self)
@@ -354,6 +357,8 @@ class Model(HasTraits):
         try:
             if not isinstance(data, dict):
                 raise ProtocolError(BAD_MESSAGE, "a message must be a JSON object")
+            if not on_main_shell():
+                raise ProtocolError(BAD_MESSAGE, NOT_MAIN_SHELL)
             method = data.get("method")
             if method == "patch":
                 put_buffers(data, data.get("buffer_paths"), msg.get("buffers") or [])

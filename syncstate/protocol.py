@@ -24,6 +24,15 @@ STALE = "stale"
 TOO_LARGE = "too_large"
 INTERNAL = "internal"
 UNKNOWN_CLASS = "unknown_class"
+#: Codes a frontend mirror reports itself; the kernel never sends them (docs/protocol.md).
+#: A queued edit never sent: the edit it was made on top of was rejected, or it no longer applies.
+DROPPED = "dropped"
+#: An edit that will get no answer: its model closed, or the kernel restarted or died.
+CLOSED = "closed"
+#: A kernel message did not follow on from the last one; the mirror asked for the whole state.
+OUT_OF_SYNC = "out_of_sync"
+
+NOT_MAIN_SHELL = "syncstate messages are handled on the kernel's main shell, not a subshell"
 
 
 class ProtocolError(Exception):

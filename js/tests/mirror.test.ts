@@ -364,6 +364,20 @@ describe('Mirror: events and lifecycle', () => {
     expect(mirror.get('count')).toBe(0);
   });
 
+  it('reports every edit still waiting for an answer as closed, before close', () => {
+    const { mirror, errors } = setup();
+    const events: string[] = [];
+    mirror.on('error', (error: MirrorError) => events.push(`${error.code} ${error.id}`));
+    mirror.on('close', () => events.push('close'));
+    mirror.patch([replace('/count', 1)]); // in flight
+    mirror.patch([replace('/title', 'x')]); // queued behind it
+    mirror.handleClose();
+    expect(events).toEqual(['closed c:1', 'closed c:2', 'close']);
+    expect(errors.map(error => error.code)).toEqual(['closed', 'closed']);
+    mirror.handleClose();
+    expect(events).toHaveLength(3);
+  });
+
   it('resolves model references through getModel', async () => {
     const child = setup().mirror;
     const getModel = vi.fn(async (id: string) => {

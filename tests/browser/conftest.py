@@ -41,6 +41,9 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+LOG_PATH = ARTIFACTS / "jupyter-lab.log"
+# In the server log (kernels write theirs there too): a message the kernel dropped, a failure.
+LOG_PROBLEMS = ("Unknown subshell_id", "Traceback")
 SERVER_START_TIMEOUT = 90
 # A cell that imports, starts a kernel or renders a view can take a while on 2 busy cores.
 CELL_TIMEOUT_MS = 60_000
@@ -67,6 +70,46 @@ KERNEL_IDLE_JS = """async () => {
   await panel.sessionContext.ready;
   const kernel = panel.sessionContext.session?.kernel;
   return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
+}"""
+
+# Runs the code cell at `index` again; resolves when it has finished.
+RERUN_JS = """async index => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  panel.content.activeCellIndex = index;
+  await window.jupyterapp.commands.execute('notebook:run-cell');
+}"""
+
+# Appends a code cell and starts it without waiting; `window.syncstateRunning` settles at its end.
+START_CODE_JS = """code => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const notebook = panel.content;
+  notebook.model.sharedModel.addCell({cell_type: 'code', source: code});
+  notebook.activeCellIndex = notebook.widgets.length - 1;
+  window.syncstateRunning = window.jupyterapp.commands.execute('notebook:run-cell');
+}"""
+
+# Closes the notebook's tab (its kernel keeps running) and opens the notebook again.
+CLOSE_AND_REOPEN_JS = """async path => {
+  const app = window.jupyterapp;
+  const panel = app.shell.currentWidget;
+  await panel.context.save();
+  panel.close();
+  await new Promise(resolve => setTimeout(resolve, 500));
+  await app.commands.execute('docmanager:open', { path });
+}"""
+
+# Opens a console on the current notebook's kernel.
+OPEN_CONSOLE_JS = """async () => {
+  const app = window.jupyterapp;
+  const panel = await app.commands.execute('notebook:create-console', { activate: true });
+  await panel.sessionContext.ready;
+}"""
+
+# Runs code in the console that is the current widget; resolves when it has finished.
+RUN_IN_CONSOLE_JS = """async code => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  panel.console.promptCell.model.sharedModel.setSource(code);
+  await panel.console.execute(true);
 }"""
 
 RESTART_JS = """async () => {
@@ -130,7 +173,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     env = {**os.environ, **{name: str(path) for name, path in dirs.items()}}
     port, token = _free_port(), secrets.token_hex(16)
     ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "jupyter-lab.log"
+    log_path = LOG_PATH
     # The server (and the kernels it starts) run from the venv that runs the tests, with the
     # installed syncstate wheel and its labextension.
     command = [
@@ -194,6 +237,8 @@ class Lab:
         self.path = ""
         self.paths: list[str] = []
         self.console_errors: list[str] = []
+        # Where this test's part of the server log (with its kernels' stderr) starts.
+        self.log_start = LOG_PATH.stat().st_size if LOG_PATH.exists() else 0
         page.on("pageerror", lambda error: self.console_errors.append(error.stack or str(error)))
         page.on(
             "console",
@@ -279,6 +324,49 @@ class Lab:
             assert time.monotonic() < deadline, f"{code!r} printed {printed!r}, not {expected!r}"
             time.sleep(0.3)
 
+    def rerun_cell(self, index: int) -> None:
+        """Runs the code cell at `index` again and waits until it has finished."""
+        self.page.evaluate(RERUN_JS, index)
+
+    def start(self, code: str) -> None:
+        """Appends a cell with `code` and starts it; `wait_until_idle` waits for its end."""
+        self.page.evaluate(START_CODE_JS, code)
+
+    def wait_until_idle(self) -> None:
+        self.page.evaluate("() => window.syncstateRunning")
+
+    def close_and_reopen(self) -> None:
+        """Saves and closes the notebook (its kernel keeps running), then opens it again."""
+        self.page.evaluate(CLOSE_AND_REOPEN_JS, self.path)
+        self.wait_for_kernel()
+
+    def second_tab(self) -> Lab:
+        """Another browser tab on the same notebook (and so the same kernel)."""
+        other = Lab(self.server, self.page.context.new_page(), self.name)
+        other.path = self.path
+        other.open()
+        return other
+
+    def open_console(self) -> None:
+        """Opens a console on the notebook's kernel and makes it the current widget."""
+        self.page.evaluate(OPEN_CONSOLE_JS)
+
+    def run_in_console(self, code: str) -> None:
+        self.page.evaluate(RUN_IN_CONSOLE_JS, code)
+
+    def focus_notebook(self) -> None:
+        self.page.evaluate(
+            "() => window.jupyterapp.shell.activateById("
+            "document.querySelector('.jp-NotebookPanel').id)"
+        )
+
+    def log_problems(self) -> list[str]:
+        """Lines of this test's part of the server and kernel log that mean something broke."""
+        with open(LOG_PATH, encoding="utf-8", errors="replace") as log:
+            log.seek(self.log_start)
+            text = log.read()
+        return [line for line in text.splitlines() if any(p in line for p in LOG_PROBLEMS)]
+
     def save(self) -> None:
         self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
 
@@ -336,6 +424,8 @@ def lab(lab_server: LabServer, browser: Browser, request: pytest.FixtureRequest)
             print("browser console errors:", *lab.console_errors, sep="\n  ")
         context.close()
         lab.shut_down()
+    problems = lab.log_problems()
+    assert not problems, "the server or kernel log says:\n" + "\n".join(problems)
 
 
 expect.set_options(timeout=CELL_TIMEOUT_MS)

@@ -279,12 +279,25 @@ export class Mirror extends Emitter implements AnyModel {
     }
   }
 
-  /** The kernel closed the comm. */
+  /**
+   * The comm closed, or the kernel restarted or died: no answer will come, so every edit still
+   * waiting for one is reported (`closed`) before `close`.
+   */
   handleClose(): void {
     if (this.isClosed) {
       return;
     }
     this.isClosed = true;
+    for (const edit of this.pending) {
+      const error: MirrorError = {
+        id: edit.id,
+        code: 'closed',
+        message: 'The model is no longer available (closed, or its kernel restarted): this edit got no answer.'
+      };
+      this.emit('error', error);
+    }
+    this.pending = [];
+    this.inFlight = null;
     this.emit('close');
     this.off();
   }

@@ -1,21 +1,22 @@
 /**
- * The models of one kernel: the `syncstate` comm target, one Mirror per model comm, and the
- * `list` request that finds the models whose comms opened before this page existed.
+ * The models of one kernel: the `syncstate` comm target, one Mirror per model comm, the models
+ * whose comms opened before this page existed, and the end of them all when the kernel goes.
  */
-import { CommsOverSubshells, type Kernel, type KernelMessage } from '@jupyterlab/services';
-import { PromiseDelegate, UUID } from '@lumino/coreutils';
+import type { Kernel, KernelMessage } from '@jupyterlab/services';
+import { type JSONObject, PromiseDelegate } from '@lumino/coreutils';
 import { type ISignal, Signal } from '@lumino/signaling';
 
 import { Mirror, putBuffers } from '../core';
+import { sendToMainShell } from './channel';
 
 export const COMM_TARGET = 'syncstate';
 export const PROTOCOL = 'syncstate/1';
 
 /**
- * How long `ready` waits for the answer to `list`. A kernel busy with a long cell answers late;
- * models that arrive after this still show up through `modelAdded`.
+ * How long `ready` waits for the models that existed before this page. A kernel busy with a
+ * long cell answers late; models that arrive after this still show up through `modelAdded`.
  */
-const LIST_TIMEOUT_MS = 10_000;
+const DISCOVERY_TIMEOUT_MS = 10_000;
 
 /** Kernel statuses after which none of the kernel's models exist any more. */
 const GONE_STATUSES: ReadonlySet<Kernel.Status> = new Set(['restarting', 'autorestarting', 'dead']);
@@ -45,19 +46,23 @@ export class KernelModels {
     return models;
   }
 
-  private readonly mirrors = new Map<string, Mirror>();
+  private readonly mirrors = new Map<string, { mirror: Mirror; comm: Kernel.IComm }>();
   private readonly added = new Signal<KernelModels, Mirror>(this);
-  private readonly listed = new PromiseDelegate<void>();
+  private readonly discovered = new PromiseDelegate<void>();
+  /** The session id of the kernel process the models live in (null until it has spoken). */
+  private kernelSession: string | null = null;
 
   private constructor(private readonly kernel: Kernel.IKernelConnection) {
     // The target stays registered across restarts: the connection object outlives them.
     kernel.registerCommTarget(COMM_TARGET, (comm, msg) => this.onCommOpen(comm, msg));
     kernel.statusChanged.connect(this.onStatus, this);
+    kernel.iopubMessage.connect(this.onIopub, this);
     kernel.disposed.connect(this.forgetAll, this);
-    this.requestList();
+    setTimeout(() => this.discovered.resolve(), DISCOVERY_TIMEOUT_MS);
+    void this.discover().finally(() => this.discovered.resolve());
   }
 
-  /** Emitted for every model that becomes known, whether by its comm_open or by `list`. */
+  /** Emitted for every model that becomes known, whether by its comm_open or by discovery. */
   get modelAdded(): ISignal<KernelModels, Mirror> {
     return this.added;
   }
@@ -67,11 +72,11 @@ export class KernelModels {
    * not answer in time, or went away).
    */
   get ready(): Promise<void> {
-    return this.listed.promise;
+    return this.discovered.promise;
   }
 
   get(modelId: string): Mirror | undefined {
-    return this.mirrors.get(modelId);
+    return this.mirrors.get(modelId)?.mirror;
   }
 
   private onCommOpen(comm: Kernel.IComm, msg: KernelMessage.ICommOpenMsg): void {
@@ -87,11 +92,11 @@ export class KernelModels {
       console.warn('syncstate: ignoring a comm_open with bad buffers', error);
       return;
     }
+    this.kernelSession = msg.header.session;
     this.attach(comm, data['state'], Number(data['version'] ?? 0));
   }
 
   private attach(comm: Kernel.IComm, state: JsonObject, version: number): void {
-    onMainShell(comm);
     const modelId = comm.commId;
     const mirror = new Mirror({
       modelId,
@@ -100,20 +105,20 @@ export class KernelModels {
       send: (data, buffers) => {
         // After a restart or close the comm is disposed; the kernel has nothing to receive it.
         if (!comm.isDisposed) {
-          comm.send(data as KernelMessage.ICommMsgMsg['content']['data'], undefined, buffers);
+          sendToMainShell(this.kernel, modelId, data as JSONObject, buffers);
         }
       },
       getModel: id => this.childModel(id),
     });
     comm.onMsg = msg => mirror.handleMessage(msg.content.data, msg.buffers);
     comm.onClose = () => this.forget(modelId);
-    this.mirrors.set(modelId, mirror);
+    this.mirrors.set(modelId, { mirror, comm });
     this.added.emit(mirror);
   }
 
   /** A referenced model: its comm opened before any message that refers to it. */
   private async childModel(modelId: string): Promise<Mirror> {
-    const mirror = this.mirrors.get(modelId);
+    const mirror = this.get(modelId);
     if (mirror === undefined) {
       throw new Error(`syncstate: model ${modelId} is not available`);
     }
@@ -121,17 +126,19 @@ export class KernelModels {
   }
 
   private forget(modelId: string): void {
-    const mirror = this.mirrors.get(modelId);
+    const entry = this.mirrors.get(modelId);
     this.mirrors.delete(modelId);
-    mirror?.handleClose();
+    entry?.mirror.handleClose();
   }
 
+  /** The kernel process is gone: so is every model, and any answer to an edit in flight. */
   private forgetAll(): void {
-    for (const modelId of [...this.mirrors.keys()]) {
+    for (const [modelId, { comm }] of [...this.mirrors]) {
       this.forget(modelId);
+      comm.dispose();
     }
     // Nothing is left to wait for: a restarted or dead kernel has no models.
-    this.listed.resolve();
+    this.discovered.resolve();
   }
 
   private onStatus(_kernel: Kernel.IKernelConnection, status: Kernel.Status): void {
@@ -141,75 +148,67 @@ export class KernelModels {
   }
 
   /**
-   * Asks the kernel for its live models on a control comm. A kernel where syncstate is not
-   * imported refuses the comm (closes it at once): then it simply has no models.
+   * Notices a restart that another tab (or the server) made: this connection then sees no
+   * `restarting` status, only messages from a kernel process with another session id. Only the
+   * kernel's own busy/idle statuses count: the server writes some messages under its own id.
    */
-  private requestList(): void {
-    const request = UUID.uuid4();
-    let comm: Kernel.IComm;
-    try {
-      comm = this.kernel.createComm(COMM_TARGET);
-      onMainShell(comm);
-    } catch {
-      // Comms are disabled on this connection: no model can ever arrive on it.
-      this.listed.resolve();
+  private onIopub(_kernel: Kernel.IKernelConnection, msg: KernelMessage.IIOPubMessage): void {
+    if (msg.header.msg_type !== 'status') {
       return;
     }
-    const timer = setTimeout(() => this.listed.resolve(), LIST_TIMEOUT_MS);
-    const settle = () => {
-      clearTimeout(timer);
-      this.listed.resolve();
-    };
+    const state = (msg as KernelMessage.IStatusMsg).content.execution_state;
+    if (state !== 'busy' && state !== 'idle') {
+      return;
+    }
+    if (this.kernelSession !== null && msg.header.session !== this.kernelSession) {
+      this.forgetAll();
+    }
+    this.kernelSession = msg.header.session;
+  }
+
+  /**
+   * Finds the models whose comms opened before this page: `comm_info` lists their ids (its
+   * reply reaches this page only, where a comm message would reach every tab), and each model
+   * answers a `sync` with its state. A kernel without syncstate simply lists none.
+   */
+  private async discover(): Promise<void> {
+    let reply: KernelMessage.ICommInfoReplyMsg;
+    try {
+      reply = await this.kernel.requestCommInfo({ target_name: COMM_TARGET });
+    } catch {
+      return; // comms are disabled on this connection, or the kernel went away
+    }
+    if (reply.content.status !== 'ok') {
+      return;
+    }
+    this.kernelSession ??= reply.header.session;
+    const known = Object.keys(reply.content.comms).filter(id => !this.kernel.hasComm(id));
+    await Promise.all(known.map(id => this.adopt(id)));
+  }
+
+  /** Attaches to an existing comm once its model's state arrives; anything else is not a model. */
+  private adopt(commId: string): Promise<void> {
+    const comm = this.kernel.createComm(COMM_TARGET, commId);
+    const settled = new PromiseDelegate<void>();
     comm.onMsg = msg => {
       const data = msg.content.data;
-      if (data['request'] !== request) {
-        return;
-      }
-      if (data['method'] === 'models') {
+      if (data['method'] === 'state' && isObject(data['state'])) {
         try {
-          this.attachListed(withBuffers(data, msg.buffers));
+          this.attach(comm, withBuffers(data, msg.buffers)['state'] as JsonObject, Number(data['version']));
         } catch (error) {
-          console.warn('syncstate: ignoring a model list with bad buffers', error);
+          console.warn('syncstate: ignoring a model state with bad buffers', error);
+          comm.dispose();
         }
-      } else {
-        console.warn('syncstate: the kernel could not list its models', data);
+        settled.resolve();
+      } else if (data['method'] !== 'patch') {
+        // Another page's request comm, which answers `sync` with an error: not ours to keep.
+        comm.dispose();
+        settled.resolve();
       }
-      settle();
-      // One question, one answer: free the kernel side of the control comm.
-      if (!comm.isDisposed) {
-        comm.close();
-      }
+      // Patches before the state are in it.
     };
-    comm.onClose = settle;
-    comm.open({ protocol: PROTOCOL, method: 'list', request });
+    comm.onClose = () => settled.resolve();
+    sendToMainShell(this.kernel, commId, { method: 'sync' });
+    return settled.promise;
   }
-
-  /** Attaches to the existing comms of listed models, continuing from their versions. */
-  private attachListed(data: JsonObject): void {
-    const models = data['models'];
-    if (!isObject(models)) {
-      return;
-    }
-    for (const [modelId, entry] of Object.entries(models)) {
-      // A model whose comm_open reached this page is already attached.
-      if (!isObject(entry) || !isObject(entry['state']) || this.kernel.hasComm(modelId)) {
-        continue;
-      }
-      // A comm created with a known id and never opened receives and sends on that id.
-      this.attach(
-        this.kernel.createComm(COMM_TARGET, modelId),
-        entry['state'],
-        Number(entry['version'] ?? 0)
-      );
-    }
-  }
-}
-
-/**
- * JupyterLab 4.6 sends comm messages to a kernel subshell (another thread) by default. The
- * kernel applies edits atomically and in order, between the user's cells, so our comms stay on
- * the main shell; other extensions' comms keep their own setting.
- */
-function onMainShell(comm: Kernel.IComm): void {
-  comm.commsOverSubshells = CommsOverSubshells.Disabled;
 }
