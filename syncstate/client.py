@@ -26,6 +26,9 @@ from .serialize import put_buffers, take_buffers
 
 __all__ = ["Client", "Execution", "Mirror", "MirrorError", "PendingEdit"]
 
+#: How long the client waits for a restarted kernel to answer, in seconds.
+RESTART_TIMEOUT = 60
+
 Op = dict[str, Any]
 Send = Callable[..., None]  # send(data) or send(data, buffers) when there are binary values
 Observer = Callable[[list[Op]], None]
@@ -664,12 +667,9 @@ class Client:
         session = msg.get("header", {}).get("session")
         kind = msg.get("msg_type")
         content = msg.get("content", {})
-        restarted = kind == "status" and content.get("execution_state") in (
-            "starting",
-            "restarting",
-        )
-        if session and self._kernel_session and session != self._kernel_session:
-            restarted = True  # a fresh kernel process: a new session id
+        # A fresh kernel process has a new session id; its `starting` status is one of its
+        # messages, so the restart is counted once, whichever message comes first.
+        restarted = bool(session and self._kernel_session and session != self._kernel_session)
         if session:
             self._kernel_session = session
         if restarted:
@@ -695,7 +695,24 @@ class Client:
         for mirror in self.models.values():
             mirror.handle_close()
         self.models.clear()
+        self._until_answered(time.monotonic() + RESTART_TIMEOUT)
         self._fetch()
+
+    def _until_answered(self, deadline: float) -> None:
+        """Until the kernel answers a request on the shell channel. Right after a restart, a
+        request can reach the old process's socket and be lost; one that is answered proves
+        the new process is listening, so what is sent next arrives."""
+        while time.monotonic() < deadline:
+            msg_id = self.kc.kernel_info()
+            retry = time.monotonic() + 1
+            while time.monotonic() < retry:
+                try:
+                    reply = self.kc.get_shell_msg(timeout=max(0.0, retry - time.monotonic()))
+                except queue.Empty:
+                    break
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    return
+        raise TimeoutError("syncstate.Client: the restarted kernel did not answer in time")
 
     def _fetch(self) -> None:
         """Open a control comm asking for every live model (`list`)."""

@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM = os.environ.get("SYNCSTATE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -294,10 +295,19 @@ class Lab:
     def wait_for_kernel(self) -> None:
         self.page.wait_for_function("() => window.jupyterapp !== undefined")
         deadline = time.monotonic() + CELL_TIMEOUT_MS / 1000
-        while not self.page.evaluate(KERNEL_IDLE_JS):
+        while not self._kernel_idle():
             if time.monotonic() > deadline:
                 pytest.fail("the notebook's kernel did not become idle")
             time.sleep(0.2)
+
+    def _kernel_idle(self) -> bool:
+        try:
+            return bool(self.page.evaluate(KERNEL_IDLE_JS))
+        except PlaywrightError as error:
+            # Lab may still redirect the page it was opened on (a workspace URL): ask again.
+            if "Execution context was destroyed" not in error.message:
+                raise
+            return False
 
     def run_all(self) -> None:
         """Runs every cell of the notebook; returns when all have finished."""

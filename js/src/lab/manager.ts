@@ -46,7 +46,7 @@ export class KernelModels {
     return models;
   }
 
-  private readonly mirrors = new Map<string, { mirror: Mirror; comm: Kernel.IComm }>();
+  private readonly mirrors = new Map<string, Mirror>();
   private readonly added = new Signal<KernelModels, Mirror>(this);
   private readonly discovered = new PromiseDelegate<void>();
   /** The session id of the kernel process the models live in (null until it has spoken). */
@@ -76,7 +76,7 @@ export class KernelModels {
   }
 
   get(modelId: string): Mirror | undefined {
-    return this.mirrors.get(modelId)?.mirror;
+    return this.mirrors.get(modelId);
   }
 
   private onCommOpen(comm: Kernel.IComm, msg: KernelMessage.ICommOpenMsg): void {
@@ -112,7 +112,7 @@ export class KernelModels {
     });
     comm.onMsg = msg => mirror.handleMessage(msg.content.data, msg.buffers);
     comm.onClose = () => this.forget(modelId);
-    this.mirrors.set(modelId, { mirror, comm });
+    this.mirrors.set(modelId, mirror);
     this.added.emit(mirror);
   }
 
@@ -126,16 +126,19 @@ export class KernelModels {
   }
 
   private forget(modelId: string): void {
-    const entry = this.mirrors.get(modelId);
+    const mirror = this.mirrors.get(modelId);
     this.mirrors.delete(modelId);
-    entry?.mirror.handleClose();
+    mirror?.handleClose();
   }
 
-  /** The kernel process is gone: so is every model, and any answer to an edit in flight. */
+  /**
+   * The kernel process is gone: so is every model, and any answer to an edit in flight. Their
+   * comm objects are left to JupyterLab: disposing them here, in a page that did not see the
+   * restart, would have it ask the new kernel to delete a subshell of the old one.
+   */
   private forgetAll(): void {
-    for (const [modelId, { comm }] of [...this.mirrors]) {
+    for (const modelId of [...this.mirrors.keys()]) {
       this.forget(modelId);
-      comm.dispose();
     }
     // Nothing is left to wait for: a restarted or dead kernel has no models.
     this.discovered.resolve();
