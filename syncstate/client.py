@@ -21,7 +21,17 @@ from typing import Any
 from .conflicts import interferes
 from .diff import diff
 from .patch import PatchError, apply_patch, format_pointer, json_copy, parse_pointer
-from .protocol import PROTOCOL, TARGET, ProtocolError
+from .protocol import (
+    BAD_MESSAGE,
+    DROPPED,
+    OUT_OF_SYNC,
+    PROTOCOL,
+    TARGET,
+    TOO_LARGE,
+    ProtocolError,
+    SyncError,
+    check_edit,
+)
 from .serialize import put_buffers, take_buffers
 
 __all__ = ["Client", "Execution", "Mirror", "MirrorError", "PendingEdit"]
@@ -29,11 +39,6 @@ __all__ = ["Client", "Execution", "Mirror", "MirrorError", "PendingEdit"]
 Op = dict[str, Any]
 Send = Callable[..., None]  # send(data) or send(data, buffers) when there are binary values
 Observer = Callable[[list[Op]], None]
-
-#: Error codes the mirror reports itself (the kernel's codes are in docs/protocol.md).
-DROPPED = "dropped"  # a queued edit never sent: its predecessor was rejected, or it no longer
-# applies to the kernel's newer state (same code as mirror.ts)
-OUT_OF_SYNC = "out_of_sync"  # a kernel message did not follow on; a `sync` was sent
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,8 @@ def _fields_of(ops: Iterable[Op]) -> set[str]:
 
 
 def _check_shape(ops: Any) -> list[Op]:
-    """A copy of `ops` if it is a list of ops with string pointers; PatchError otherwise."""
+    """A copy of `ops` if it is a list of ops with string pointers within the kernel's limits;
+    PatchError otherwise."""
     if not isinstance(ops, list):
         raise PatchError("bad_op", "a patch is a list of operations")
     for index, op in enumerate(ops):
@@ -78,6 +84,7 @@ def _check_shape(ops: Any) -> list[Op]:
             raise PatchError("bad_op", f"op {index} needs a string 'path'")
         if op.get("op") in ("move", "copy") and not isinstance(op.get("from"), str):
             raise PatchError("bad_op", f"op {index} needs a string 'from'")
+    check_edit(ops)
     return [json_copy(op) for op in ops]
 
 
@@ -214,11 +221,18 @@ class Mirror:
         """Apply `ops` to the visible state now and send them (or queue them behind the edit
         in flight). Returns the id of the edit they joined, or None for no ops.
 
-        Raises PatchError, changing nothing, if they do not apply or write a `_` field.
+        Raises PatchError, changing nothing, if they do not apply or write a `_` field; and
+        also reports an `error` if the kernel would refuse them for their size, nesting,
+        numbers or text (docs/protocol.md, "Limits").
         """
         if self._closed:
             raise RuntimeError(f"model {self.model_id} is closed")
-        edit = _check_shape(ops)
+        try:
+            edit = _check_shape(ops)
+        except SyncError as error:
+            if error.code in (TOO_LARGE, BAD_MESSAGE):
+                self._error(None, error.code, error.message)  # (the kernel's limits)
+            raise
         fields = _fields_of(edit)
         private = sorted(name for name in fields if name.startswith("_"))
         if private:

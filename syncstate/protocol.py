@@ -167,6 +167,22 @@ def check_value(value: Any, budget: int) -> int:
     return size
 
 
+def check_edit(ops: list[Any]) -> None:
+    """What a frontend checks before it sends an edit: the limits the kernel would enforce
+    (and ipykernel's parser, which drops unanswered what is deeper or longer still)."""
+    if len(ops) > limits.max_ops:
+        raise SyncError(TOO_LARGE, f"{len(ops)} ops exceed the limit of {limits.max_ops}")
+    budget = limits.max_change_bytes
+    for op in ops:
+        for pointer in (op.get("path"), op.get("from")):
+            if isinstance(pointer, str):
+                check_text(pointer)
+                if pointer.count("/") > limits.max_depth:
+                    raise SyncError(TOO_LARGE, f"a path is deeper than {limits.max_depth}")
+        if "value" in op:
+            budget -= check_value(op["value"], budget)
+
+
 def edit_id_of(data: Any) -> str | None:
     """The id to name in a rejection, when the message carries a usable one."""
     if isinstance(data, dict) and isinstance(data.get("id"), str):
