@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -304,6 +305,8 @@ class Stats:
     messages: int = 0
     control: int = 0
     answers: Counter[str] = field(default_factory=Counter)
+    #: The longest time the kernel took to handle one message, in seconds.
+    worst_seconds: float = 0.0
 
 
 def is_plain_json(value: Any) -> bool:
@@ -349,7 +352,9 @@ def fuzz(count: int, seed: int, stats: Stats | None = None) -> Stats:
                     continue
                 data, buffers = hostile_message(rng, json_copy(mirror), model.version)
                 seen = len(channel.sent)
+                start = time.perf_counter()
                 channel.deliver(data, buffers)  # must not raise
+                stats.worst_seconds = max(stats.worst_seconds, time.perf_counter() - start)
                 stats.messages += 1
                 replies = channel.sent[seen:]
                 method = data.get("method") if isinstance(data, dict) else None
