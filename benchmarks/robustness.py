@@ -55,8 +55,9 @@ def large_changes() -> None:
     import gc
     import tracemalloc
 
-    import syncstate
     from traitlets import Dict, Unicode
+
+    import syncstate
 
     class Big(syncstate.Model):
         title = Unicode("").tag(sync=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -231,13 +232,6 @@ def test_close_reports_unanswered_edits(comms: FakeManager) -> None:
         mirror.patch([{"op": "replace", "path": "/a", "value": 3}])
 
 
-def deep_list(depth: int) -> Any:
-    value: Any = 1
-    for _ in range(depth):
-        value = [value]
-    return value
-
-
 @pytest.mark.parametrize(
     ("value", "code"),
     [
@@ -245,7 +239,10 @@ def deep_list(depth: int) -> Any:
         ({"\udcff": 1}, "bad_message"),
         (float("nan"), "bad_message"),
         (10**4000, "too_large"),  # ipykernel parses it; over max_int_digits
-        (deep_list(1000), "too_large"),  # ipykernel's parser would drop it unanswered
+        (
+            functools.reduce(lambda value, _: [value], range(1000), 1),
+            "too_large",
+        ),  # ipykernel's parser would drop it unanswered
     ],
     ids=["surrogate", "surrogate-key", "nan", "long-int", "deep"],
 )
