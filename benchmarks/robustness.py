@@ -1,4 +1,5 @@
-"""Robustness figures: convergence programs run, hostile messages fuzzed, lifecycle memory.
+"""Robustness figures: convergence programs run, hostile messages fuzzed (answers, worst time
+for one message), memory held after large changes, the costliest edits, lifecycle memory.
 
     .venv/bin/python benchmarks/robustness.py [--programs N] [--messages N] [--models N]
 
@@ -46,6 +47,60 @@ def hostile(messages: int) -> None:
         f"messages, none raised, state valid after each ({elapsed:.1f} s)"
     )
     print("  answers: " + ", ".join(f"{k} {v}" for k, v in stats.answers.most_common()))
+    print(f"  worst time for one message: {stats.worst_seconds * 1000:.1f} ms")
+
+
+def large_changes() -> None:
+    """Memory held after big changes, and the time of the costliest edits (default limits)."""
+    import gc
+    import tracemalloc
+
+    from traitlets import Dict, Unicode
+
+    import syncstate
+
+    class Big(syncstate.Model):
+        title = Unicode("").tag(sync=True)
+        meta = Dict().tag(sync=True)
+
+    mib = 1024 * 1024
+    with fake_comms():
+        model = Big()
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        for version in range(8):
+            ops = [{"op": "replace", "path": "/title", "value": str(version) * 16 * mib}]
+            model._comm.deliver({"method": "patch", "id": "t", "base": version, "ops": ops})
+            model._comm.sent.clear()  # what the fake comm keeps is not the kernel's
+        for version in range(8):
+            model.title = str(version) * 16 * mib
+            model._comm.sent.clear()
+        del ops
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - base
+        tracemalloc.stop()
+        print(
+            f"large changes: 8 edits + 8 assignments of 16 MiB strings leave {held / mib:.1f} "
+            f"MiB held (one 16 MiB title); history holds {model._channel.history.held_bytes} "
+            "bytes of paths"
+        )
+        keys = [{"op": "add", "path": f"/meta/k{i}", "value": i} for i in range(10_000)]
+        model._comm.deliver({"method": "patch", "id": "k", "base": model.version, "ops": keys})
+        tests = [{"op": "test", "path": f"/title/{i}", "value": 0} for i in range(10_000)]
+        start = time.perf_counter()
+        model._comm.deliver({"method": "patch", "id": "c", "base": 0, "ops": tests})
+        conflict_ms = (time.perf_counter() - start) * 1000
+        model.meta = {"a": "x" * 4000}
+        copies = [{"op": "copy", "from": "/meta", "path": f"/meta/k{i}"} for i in range(15)]
+        start = time.perf_counter()
+        model._comm.deliver({"method": "patch", "id": "a", "base": model.version, "ops": copies})
+        copy_ms = (time.perf_counter() - start) * 1000
+        code = model._comm.sent[-1][0].get("code")
+        print(
+            f"  10,000-op edit on base 0 after a 10,000-key change: {conflict_ms:.0f} ms; "
+            f"15 doubling copies: {code} in {copy_ms:.0f} ms"
+        )
+        model.close()
 
 
 def lifecycle(models: int) -> None:
@@ -83,6 +138,7 @@ def main() -> None:
     args = parser.parse_args()
     convergence(args.programs)
     hostile(args.messages)
+    large_changes()
     if args.models:
         lifecycle(args.models)
 

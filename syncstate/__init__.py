@@ -6,7 +6,7 @@ either direction travels as a JSON Patch. See README.md and docs/.
 
 from .esm import hot_reload
 from .model import Model
-from .protocol import PROTOCOL, Limits, ProtocolError, limits
+from .protocol import PROTOCOL, Limits, ProtocolError, SyncError, limits
 from .serialize import array_serialization
 
 __version__ = "0.1.0"
@@ -15,6 +15,7 @@ __all__ = [
     "Limits",
     "Model",
     "ProtocolError",
+    "SyncError",
     "__version__",
     "array_serialization",
     "hot_reload",

@@ -21,7 +21,18 @@ from typing import Any
 from .conflicts import interferes
 from .diff import diff
 from .patch import PatchError, apply_patch, format_pointer, json_copy, parse_pointer
-from .protocol import CLOSED, DROPPED, OUT_OF_SYNC, PROTOCOL, TARGET, ProtocolError
+from .protocol import (
+    BAD_MESSAGE,
+    CLOSED,
+    DROPPED,
+    OUT_OF_SYNC,
+    PROTOCOL,
+    TARGET,
+    TOO_LARGE,
+    ProtocolError,
+    SyncError,
+    check_edit,
+)
 from .serialize import put_buffers, take_buffers
 
 __all__ = ["Client", "Execution", "Mirror", "MirrorError", "PendingEdit"]
@@ -68,7 +79,8 @@ def _fields_of(ops: Iterable[Op]) -> set[str]:
 
 
 def _check_shape(ops: Any) -> list[Op]:
-    """A copy of `ops` if it is a list of ops with string pointers; PatchError otherwise."""
+    """A copy of `ops` if it is a list of ops with string pointers within the kernel's limits;
+    PatchError otherwise."""
     if not isinstance(ops, list):
         raise PatchError("bad_op", "a patch is a list of operations")
     for index, op in enumerate(ops):
@@ -76,6 +88,7 @@ def _check_shape(ops: Any) -> list[Op]:
             raise PatchError("bad_op", f"op {index} needs a string 'path'")
         if op.get("op") in ("move", "copy") and not isinstance(op.get("from"), str):
             raise PatchError("bad_op", f"op {index} needs a string 'from'")
+    check_edit(ops)
     return [json_copy(op) for op in ops]
 
 
@@ -212,11 +225,18 @@ class Mirror:
         """Apply `ops` to the visible state now and send them (or queue them behind the edit
         in flight). Returns the id of the edit they joined, or None for no ops.
 
-        Raises PatchError, changing nothing, if they do not apply or write a `_` field.
+        Raises PatchError, changing nothing, if they do not apply or write a `_` field; and
+        also reports an `error` if the kernel would refuse them for their size, nesting,
+        numbers or text (docs/protocol.md, "Limits").
         """
         if self._closed:
             raise RuntimeError(f"model {self.model_id} is closed")
-        edit = _check_shape(ops)
+        try:
+            edit = _check_shape(ops)
+        except SyncError as error:
+            if error.code in (TOO_LARGE, BAD_MESSAGE):
+                self._error(None, error.code, error.message)  # (the kernel's limits)
+            raise
         fields = _fields_of(edit)
         private = sorted(name for name in fields if name.startswith("_"))
         if private:

@@ -1,33 +1,42 @@
 """Conflict detection: may an edit made on version `base` be applied to the current version?
 
-The kernel remembers, per recent version, the ops it sent. An edit conflicts when a path it
-touches and a path changed since its base are equal or one contains the other. Inserting into
-or removing from an array touches the whole array, since it shifts every later index: an edit
-of `/rows/3/done` made before the kernel inserted at `/rows/0` would otherwise land on the
-wrong row. See docs/protocol.md, "Conflicts".
+The kernel remembers, per recent version, the paths it changed (never the values). An edit
+conflicts when a path it touches and a path changed since its base are equal or one contains
+the other. Inserting into or removing from an array touches the whole array, since it shifts
+every later index: an edit of `/rows/3/done` made before the kernel inserted at `/rows/0` would
+otherwise land on the wrong row. See docs/protocol.md, "Conflicts".
+
+The paths are indexed, so a check costs time proportional to the edit, not edit x history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import deque
 from typing import Any
 
-from .patch import parse_pointer
-from .protocol import CONFLICT, STALE, Edit, ProtocolError
+from .patch import Op, parse_pointer
+from .protocol import CONFLICT, STALE, SyncError, limits
 
 Segments = tuple[str, ...]
+_WIDENED = frozenset({"add", "remove", "move"})
+
+
+def touched_paths(kind: Any, path: list[str], source: list[str] | None) -> list[Segments]:
+    """The paths an op reads or writes, with array inserts and removals widened to the array."""
+    paths = []
+    for segments in (path, source) if source is not None else (path,):
+        if kind in _WIDENED and segments and _is_index(segments[-1]):
+            segments = segments[:-1]
+        paths.append(tuple(segments))
+    return paths
 
 
 def touched(op: dict[str, Any]) -> list[Segments]:
-    """The paths an op reads or writes, with array inserts and removals widened to the array."""
-    pointers = [op["path"]] + ([op["from"]] if op.get("op") in ("move", "copy") else [])
-    paths = []
-    for pointer in pointers:
-        segments = tuple(parse_pointer(pointer))
-        if op.get("op") in ("add", "remove", "move") and segments and _is_index(segments[-1]):
-            segments = segments[:-1]
-        paths.append(segments)
-    return paths
+    """`touched_paths` of a wire op (pointers not yet parsed)."""
+    source = op.get("from") if op.get("op") in ("move", "copy") else None
+    return touched_paths(
+        op.get("op"), parse_pointer(op["path"]), None if source is None else parse_pointer(source)
+    )
 
 
 def interferes(changes: list[dict[str, Any]], ops: list[dict[str, Any]]) -> bool:
@@ -45,28 +54,72 @@ def _overlap(a: Segments, b: Segments) -> bool:
     return a[:n] == b[:n]
 
 
-def find_conflict(
-    edit: Edit, version: int, history: Iterable[tuple[int, list[dict[str, Any]]]]
-) -> None:
-    """Raise ProtocolError (`stale` or `conflict`) unless the edit may apply at `version`."""
-    if edit.base > version or edit.base < 0:
-        raise ProtocolError(STALE, f"base version {edit.base} is not one the kernel sent")
-    if edit.base == version:
-        return
-    since = [(v, ops) for v, ops in history if v > edit.base]
-    if len(since) < version - edit.base:
-        raise ProtocolError(STALE, f"base version {edit.base} is older than the kept history")
-    mine = [path for op in edit.ops for path in touched(op)]
-    for v, ops in since:
+class History:
+    """The paths changed by each recent version, bounded by `limits.history` versions and
+    `limits.history_bytes`, indexed by path and by every prefix of a path."""
+
+    def __init__(self, floor: int = 0) -> None:
+        self._versions: deque[tuple[int, list[Segments], int]] = deque()
+        self._bytes = 0
+        #: The oldest base the history can still check (the last version forgotten).
+        self._floor = floor
+        #: path -> the last version that changed exactly it.
+        self._at: dict[Segments, int] = {}
+        #: path -> the last version that changed it or anything below it.
+        self._within: dict[Segments, int] = {}
+
+    @property
+    def held_bytes(self) -> int:
+        """Roughly what the kept paths cost in memory."""
+        return self._bytes
+
+    def record(self, version: int, ops: list[dict[str, Any]]) -> None:
+        paths = [path for op in ops for path in touched(op)]
+        size = 0
+        for path in paths:
+            size += _cost(path)
+            self._at[path] = version
+            for n in range(1, len(path) + 1):
+                self._within[path[:n]] = version
+        self._versions.append((version, paths, size))
+        self._bytes += size
+        while len(self._versions) > limits.history or self._bytes > limits.history_bytes:
+            self._forget_oldest()
+
+    def _forget_oldest(self) -> None:
+        version, paths, size = self._versions.popleft()
+        self._bytes -= size
+        self._floor = version
+        for path in paths:
+            if self._at.get(path) == version:
+                del self._at[path]
+            for n in range(1, len(path) + 1):
+                if self._within.get(path[:n]) == version:
+                    del self._within[path[:n]]
+
+    def check(self, base: int, version: int, ops: list[Op]) -> None:
+        """Raise SyncError (`stale` or `conflict`) unless ops made on `base` may apply now."""
+        if base > version or base < 0:
+            raise SyncError(STALE, f"base version {base} is not one the kernel sent")
+        if base == version:
+            return
+        if base < self._floor:
+            raise SyncError(STALE, f"base version {base} is older than the kept history")
         for op in ops:
-            for theirs in touched(op):
-                for path in mine:
-                    if _overlap(path, theirs):
-                        raise ProtocolError(
-                            CONFLICT,
-                            f"{_show(path)} changed in version {v}, after the edit's base "
-                            f"{edit.base}; the edit was not applied",
-                        )
+            for path in touched_paths(op.kind, op.path, op.source):
+                changed = self._within.get(path, 0)
+                for n in range(1, len(path)):
+                    changed = max(changed, self._at.get(path[:n], 0))
+                if changed > base:
+                    raise SyncError(
+                        CONFLICT,
+                        f"{_show(path)} changed in version {changed}, after the edit's base "
+                        f"{base}; the edit was not applied",
+                    )
+
+
+def _cost(path: Segments) -> int:
+    return sum(len(segment) + 64 for segment in path)
 
 
 def _show(segments: Segments) -> str:

@@ -11,19 +11,26 @@ from typing import TYPE_CHECKING, Any
 
 import comm
 
+from .channel import encode
 from .protocol import (
     BAD_MESSAGE,
+    CREATE,
+    CREATED,
+    ERROR,
     FORBIDDEN,
     INTERNAL,
-    INVALID,
+    LIST,
+    MODELS,
     NOT_MAIN_SHELL,
     TARGET,
     UNKNOWN_CLASS,
     UNKNOWN_METHOD,
-    ProtocolError,
+    SyncError,
+    limits,
 )
-from .serialize import put_buffers, take_buffers, to_wire
+from .serialize import put_buffers, to_wire
 from .shell import keep_on_main_shell, on_main_shell
+from .transaction import Transaction, create_ops
 
 if TYPE_CHECKING:
     from .model import Model
@@ -80,32 +87,27 @@ def _handle(channel: Any, msg: dict[str, Any]) -> None:
     request = data.get("request") if isinstance(data, dict) else None
     try:
         if not isinstance(data, dict):
-            raise ProtocolError(BAD_MESSAGE, "a message must be a JSON object")
+            raise SyncError(BAD_MESSAGE, "a message must be a JSON object")
         if not on_main_shell():
-            raise ProtocolError(BAD_MESSAGE, NOT_MAIN_SHELL)
+            raise SyncError(BAD_MESSAGE, NOT_MAIN_SHELL)
         method = data.get("method")
-        if method == "list":
+        if method == LIST:
             _reply_models(channel, request)
-        elif method == "create":
+        elif method == CREATE:
             put_buffers(data, data.get("buffer_paths"), msg.get("buffers") or [])
             model = _create(data.get("class"), data.get("state", {}))
-            channel.send({"method": "created", "request": request, "model_id": model.model_id})
+            channel.send({"method": CREATED, "request": request, "model_id": model.model_id})
         else:
-            raise ProtocolError(UNKNOWN_METHOD, f"unknown method {method!r}")
-    except ProtocolError as error:
-        channel.send(
-            {"method": "error", "request": request, "code": error.code, "message": error.message}
-        )
+            raise SyncError(UNKNOWN_METHOD, f"unknown method {method!r}")
+    except SyncError as error:
+        _reply_error(channel, request, error.code, error.message)
     except Exception as error:
         log.exception("syncstate: unexpected error on the control comm")
-        channel.send(
-            {
-                "method": "error",
-                "request": request,
-                "code": INTERNAL,
-                "message": f"{type(error).__name__}: {error}",
-            }
-        )
+        _reply_error(channel, request, INTERNAL, f"{type(error).__name__}: {error}")
+
+
+def _reply_error(channel: Any, request: Any, code: str, message: str) -> None:
+    channel.send({"method": ERROR, "request": request, "code": code, "message": message})
 
 
 def _reply_models(channel: Any, request: Any) -> None:
@@ -117,29 +119,22 @@ def _reply_models(channel: Any, request: Any) -> None:
         }
         for m in live_models()
     }
-    data = {"method": "models", "request": request, "models": models}
+    data = {"method": MODELS, "request": request, "models": models}
     roots = [
         ["models", mid, "state", key] for mid, entry in models.items() for key in entry["state"]
     ]
-    paths, buffers = take_buffers(data, roots)
-    data["buffer_paths"] = paths
-    channel.send(data, buffers=buffers)
+    channel.send(data, buffers=encode(data, roots))
 
 
 def _create(name: Any, state: Any) -> Model:
+    """A model of a registered class that the kernel lets frontends create
+    (`limits.creatable`), its initial values checked as an edit's are."""
+    if limits.creatable != "any" and name not in limits.creatable:
+        raise SyncError(FORBIDDEN, f"frontends may not create {name!r} models here")
     cls = _classes.get(name) if isinstance(name, str) else None
     if cls is None:
-        raise ProtocolError(UNKNOWN_CLASS, f"no registered model class {name!r}")
+        raise SyncError(UNKNOWN_CLASS, f"no registered model class {name!r}")
     if not isinstance(state, dict):
-        raise ProtocolError(BAD_MESSAGE, "'state' must be an object of field values")
-    kwargs = {}
-    for key, value in state.items():
-        if not (isinstance(key, str) and cls._sync_traits().get(key) is not None):
-            raise ProtocolError(FORBIDDEN, f"{key!r} is not a synced field of {name}")
-        kwargs[key] = value
-    from traitlets import TraitError
-
-    try:
-        return cls(**kwargs)
-    except TraitError as error:
-        raise ProtocolError(INVALID, str(error)) from error
+        raise SyncError(BAD_MESSAGE, "'state' must be an object of field values")
+    fields = cls._sync_traits()
+    return Transaction(fields, create_ops(state), readable=()).create(cls)

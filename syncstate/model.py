@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 import warnings
-from collections import deque
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -22,36 +20,32 @@ import comm
 from traitlets import Bunch, HasTraits, Instance, TraitError, TraitType
 
 from . import control
-from .conflicts import find_conflict
+from .channel import Channel, encode
 from .diff import diff
 from .esm import load_source, watcher
-from .patch import (
-    PatchError,
-    apply_patch,
-    format_pointer,
-    json_copy,
-    json_equal,
-    parse_pointer,
-)
+from .patch import format_pointer, json_equal
 from .protocol import (
     BAD_MESSAGE,
-    FORBIDDEN,
+    CUSTOM,
     INTERNAL,
-    INVALID,
     MIME_TYPE,
     NOT_MAIN_SHELL,
+    OPEN,
+    PATCH,
     PROTOCOL,
     REF_PREFIX,
+    SYNC,
     TARGET,
     UNKNOWN_METHOD,
-    ProtocolError,
+    SyncError,
+    check_text,
     edit_id_of,
-    limits,
     parse_edit,
 )
-from .serialize import put_buffers, take_buffers, to_wire
+from .serialize import put_buffers, to_wire
 from .shell import keep_on_main_shell, on_main_shell
 from .tracked import LEAF_CLASSES, Slot, _Node, reattach_children, wrap
+from .transaction import Transaction
 
 log = logging.getLogger("syncstate")
 MessageCallback = Callable[["Model", Any, list[bytes]], None]
@@ -86,18 +80,10 @@ class Model(HasTraits):
         self._comm: Any = None
         self._state: dict[str, Any] = {}
         self._slots: dict[str, Slot] = {}
-        self._version = 0
-        self._history: deque[tuple[int, list[dict[str, Any]]]] = deque(maxlen=limits.history)
-        self._outbox: list[dict[str, Any]] = []
-        self._acks: list[str] = []
-        self._hold = 0
-        self._holder = _Hold(self)
-        self._undo_log: list[Callable[[], None]] | None = None
-        self._inbound_ops: dict[str, list[dict[str, Any]]] = {}
-        self._committing = False
+        self._channel = Channel()
+        #: The frontend edit being applied, if any (see `_on_mutation`, `notify_change`).
+        self._transaction: Transaction | None = None
         self._msg_callbacks: list[MessageCallback] = []
-        # Hot reload sends from its own thread; sends and versions go one at a time.
-        self._send_lock = threading.RLock()
         super().__init__(**kwargs)
         self.open()
 
@@ -111,7 +97,7 @@ class Model(HasTraits):
     @property
     def version(self) -> int:
         """The version of the synced state: grows by one with every patch sent."""
-        return self._version
+        return self._channel.version
 
     def open(self) -> None:
         """Open the comm (done on creation; again after `close()` to revive the model)."""
@@ -122,19 +108,19 @@ class Model(HasTraits):
             self._state[name] = self._to_doc(name, getattr(self, name), None)
         self._state["_esm"] = load_source(type(self), "_esm")
         self._state["_css"] = load_source(type(self), "_css")
-        self._version = 0
         data = {
             "protocol": PROTOCOL,
-            "method": "open",
+            "method": OPEN,
             "model": f"{type(self).__module__}.{type(self).__qualname__}",
             "version": 0,
             "state": to_wire(self._state),
         }
-        paths, buffers = take_buffers(data, [["state", key] for key in self._state])
-        data["buffer_paths"] = paths
+        buffers = encode(data, [["state", key] for key in self._state])
         self._comm = comm.create_comm(target_name=TARGET, data=data, buffers=buffers)
         keep_on_main_shell(self._comm)
         self._comm.on_msg(self._handle_msg)
+        self._comm.on_close(self._closed_by_frontend)
+        self._channel.opened(self._comm)
         control.register_model(self)
         watcher.add(self)
 
@@ -145,15 +131,27 @@ class Model(HasTraits):
         control.unregister_model(self)
         self._comm.close()
         self._comm = None
+        self._channel.closed()
+
+    def _closed_by_frontend(self, msg: Any) -> None:
+        """A frontend closed the model's comm: the model closes for everyone, as `close()`
+        does (the comm is already closed, so the kernel tells the other frontends itself)."""
+        closed = self._comm
+        if closed is None:
+            return
+        control.unregister_model(self)
+        self._comm = None
+        self._channel.closed()
+        closed.publish_msg("comm_close", data={})
 
     def hold_sync(self) -> AbstractContextManager[None]:
         """Group every change made inside the block into one patch message."""
-        return self._holder
+        return self._channel
 
     def send(self, content: Any, buffers: list[bytes] | None = None) -> None:
         """Send a custom message to the views (`model.on("msg:custom", ...)` in JS)."""
         if self._comm is not None:
-            self._comm.send({"method": "custom", "content": content}, buffers=buffers or [])
+            self._comm.send({"method": CUSTOM, "content": content}, buffers=buffers or [])
 
     def on_msg(self, callback: MessageCallback, remove: bool = False) -> None:
         """Call `callback(model, content, buffers)` for each custom message from a view."""
@@ -235,9 +233,9 @@ class Model(HasTraits):
     def notify_change(self, change: Bunch) -> None:
         name = change["name"]
         if self._comm is not None and change["type"] == "change" and name in self._sync_traits():
-            if self._undo_log is not None:
-                self._committing = True  # an inbound edit passed validation; see _apply_edit
-            with self._holder:  # the change and its observers' side effects: one message
+            if self._transaction is not None:
+                self._transaction.committed = True  # the inbound edit passed validation
+            with self._channel:  # the change and its observers' side effects: one message
                 self._sync_assignment(change)
                 super().notify_change(change)
             return
@@ -250,6 +248,8 @@ class Model(HasTraits):
         scalar = type(new) in _SCALARS and type(old_doc) in _SCALARS
         if scalar and "to_json" not in self._sync_traits()[name].metadata:
             # The hot path of small updates: a scalar replaced by a scalar is one op.
+            if type(new) is str and not new.isascii():
+                self._refuse_unsendable_text(name, new, change["old"])
             self._state[name] = new
             self._queue([{"op": "replace", "path": _pointer(name), "value": new}])
             return
@@ -266,17 +266,27 @@ class Model(HasTraits):
         change["new"] = self._trait_values[name]
         self._queue(encoded)
 
+    def _refuse_unsendable_text(self, name: str, text: str, old: Any) -> None:
+        """Text that cannot be sent (a lone surrogate) never becomes state."""
+        try:
+            check_text(text)
+        except SyncError as error:
+            self._trait_values[name] = old
+            raise TraitError(f"{name}: {error.message}") from None
+
     def _on_mutation(
         self, name: str, ops: list[dict[str, Any]], undo: Callable[[], None] | None
     ) -> None:
         """Called by a tracked list or dict of trait `name` that was changed in place."""
-        if self._undo_log is not None and undo is not None:
-            self._queue([_encode(op) for op in ops])
-            self._undo_log.append(undo)
-            self._inbound_ops.setdefault(name, []).extend(ops)
-            return  # observers run once the whole edit has passed validation
-        with self.hold_sync():
-            self._queue([_encode(op) for op in ops])
+        encoded = [_encode(op) for op in ops]
+        if self._transaction is not None:
+            # Observers run once the whole edit has passed validation; its undo log is
+            # the transaction's own (the tracked containers' `undo` is not needed).
+            self._channel.queue(encoded)
+            self._transaction.record(name, ops)
+            return
+        with self._channel:
+            self._channel.queue(encoded)
             self._notify_in_place(name, ops)
 
     def _notify_in_place(self, name: str, ops: list[dict[str, Any]]) -> None:
@@ -287,67 +297,16 @@ class Model(HasTraits):
     # -- outbound ---------------------------------------------------------------------------
 
     def _queue(self, ops: list[dict[str, Any]]) -> None:
-        if self._comm is None or not ops:
-            return
-        self._outbox.extend(ops)
-        if self._hold == 0:
-            self._flush()
+        self._channel.queue(ops)
 
     def _reload_sources(self) -> None:
         """The view's files changed on disk (hot reload): send their new text."""
-        with self._send_lock:
+        with self._channel.lock, self._channel:
             for key in ("_esm", "_css"):
                 text = load_source(type(self), key)
                 if text != self._state[key]:
                     self._state[key] = text
-                    self._outbox.append({"op": "replace", "path": "/" + key, "value": text})
-            if self._hold == 0:
-                self._flush()
-
-    def _flush(self) -> None:
-        with self._send_lock:
-            self._flush_locked()
-
-    def _flush_locked(self) -> None:
-        if self._comm is None or not (self._outbox or self._acks):
-            self._outbox = []
-            return
-        ops, self._outbox = self._outbox, []
-        ack, self._acks = self._acks, []
-        self._version += 1
-        self._history.append((self._version, ops))
-        data: dict[str, Any] = {"method": "patch", "version": self._version, "ops": ops}
-        if ack:
-            data["ack"] = ack  # omitted when empty: small updates are the hot path
-        # Only values that can hold bytes are walked: a scalar update costs no walk.
-        binary_roots: list[list[str | int]] = [
-            ["ops", i] for i, op in enumerate(ops) if isinstance(op.get("value"), _BINARY_OR_TREE)
-        ]
-        if not binary_roots:
-            self._comm.send(data)
-            return
-        paths, buffers = take_buffers(data, binary_roots)
-        if paths:
-            data["buffer_paths"] = paths
-        self._comm.send(data, buffers=buffers)
-
-    def _send_state(self) -> None:
-        data = {"method": "state", "version": self._version, "state": to_wire(self._state)}
-        paths, buffers = take_buffers(data, [["state", key] for key in self._state])
-        data["buffer_paths"] = paths
-        self._comm.send(data, buffers=buffers)
-
-    def _reject(self, edit_id: str | None, code: str, message: str) -> None:
-        if self._comm is not None:
-            self._comm.send(
-                {
-                    "method": "reject",
-                    "id": edit_id,
-                    "version": self._version,
-                    "code": code,
-                    "message": message,
-                }
-            )
+                    self._channel.queue([{"op": "replace", "path": "/" + key, "value": text}])
 
     # -- inbound ----------------------------------------------------------------------------
 
@@ -356,26 +315,24 @@ class Model(HasTraits):
         data = msg.get("content", {}).get("data") if isinstance(msg, dict) else None
         try:
             if not isinstance(data, dict):
-                raise ProtocolError(BAD_MESSAGE, "a message must be a JSON object")
+                raise SyncError(BAD_MESSAGE, "a message must be a JSON object")
             if not on_main_shell():
-                raise ProtocolError(BAD_MESSAGE, NOT_MAIN_SHELL)
+                raise SyncError(BAD_MESSAGE, NOT_MAIN_SHELL)
             method = data.get("method")
-            if method == "patch":
+            if method == PATCH:
                 put_buffers(data, data.get("buffer_paths"), msg.get("buffers") or [])
                 self._apply_edit(data)
-            elif method == "sync":
-                self._send_state()
-            elif method == "custom":
+            elif method == SYNC:
+                self._channel.send_state(self._state)
+            elif method == CUSTOM:
                 self._deliver_custom(data.get("content"), msg.get("buffers") or [])
             else:
-                raise ProtocolError(UNKNOWN_METHOD, f"unknown method {method!r}")
-        except ProtocolError as error:
-            self._reject(edit_id_of(data), error.code, error.message)
-        except PatchError as error:
-            self._reject(edit_id_of(data), error.code, error.message)
+                raise SyncError(UNKNOWN_METHOD, f"unknown method {method!r}")
+        except SyncError as error:
+            self._channel.reject(edit_id_of(data), error.code, error.message)
         except Exception as error:
             log.exception("syncstate: unexpected error handling a frontend message")
-            self._reject(edit_id_of(data), INTERNAL, f"{type(error).__name__}: {error}")
+            self._channel.reject(edit_id_of(data), INTERNAL, f"{type(error).__name__}: {error}")
 
     def _deliver_custom(self, content: Any, buffers: list[Any]) -> None:
         for callback in list(self._msg_callbacks):
@@ -384,108 +341,14 @@ class Model(HasTraits):
             except Exception:
                 log.exception("syncstate: a custom message handler failed")
 
-    def _writable(self, name: str) -> bool:
-        trait = self._sync_traits().get(name)
-        return trait is not None and not (
-            trait.metadata.get("read_only") or getattr(trait, "read_only", False)
-        )
-
-    def _check_access(self, ops: list[Any]) -> set[str]:
-        """The trait names the ops write; refuses ops aimed anywhere else."""
-        written: set[str] = set()
-        for index, op in enumerate(ops):
-            if not isinstance(op, dict) or not isinstance(op.get("path"), str):
-                raise PatchError("bad_op", f"op {index} needs a string 'path'")
-            kind = op.get("op")
-            if kind == "copy" and not isinstance(op.get("from"), str):
-                # Checked here because conflict checks read 'from' before apply_patch would.
-                raise PatchError("bad_op", f"op {index} needs a string 'from'")
-            targets = [op["path"]] if kind != "move" else [op["path"], op.get("from")]
-            for position, pointer in enumerate(targets):
-                if not isinstance(pointer, str):
-                    raise PatchError("bad_op", f"op {index} needs a string 'from'")
-                segments = parse_pointer(pointer)
-                if not segments:
-                    raise ProtocolError(FORBIDDEN, "the whole state cannot be replaced")
-                name = segments[0]
-                if kind == "test":
-                    if name not in self._state:
-                        raise PatchError("bad_path", f"op {index}: no field {name!r}")
-                    continue
-                if not self._writable(name):
-                    raise ProtocolError(FORBIDDEN, f"op {index}: {name!r} is not writable here")
-                removes = (kind == "remove" and position == 0) or (kind == "move" and position == 1)
-                if removes and len(segments) == 1:
-                    # The document always holds every field: a trait cannot be deleted.
-                    raise ProtocolError(FORBIDDEN, f"op {index}: field {name!r} cannot be removed")
-                written.add(name)
-        return written
-
     def _apply_edit(self, data: dict[str, Any]) -> None:
         edit = parse_edit(data)
-        written = self._check_access(edit.ops)
-        find_conflict(edit, self._version, self._history)
-        self._flush()  # anything queued before this edit leaves as its own version
-        with self.hold_sync():
-            self._apply_atomically(edit.ops, written)
-            self._acks.append(edit.id)
-
-    def _apply_atomically(self, ops: list[dict[str, Any]], written: set[str]) -> None:
-        """Apply, validate, commit, notify; on a refusal restore every field and raise.
-
-        Fields whose trait value is tracked are edited in place (an undo log restores them);
-        the others are edited on a copy of their document value and then assigned, so that
-        traitlets validates them all together inside `hold_trait_notifications`.
-        """
-        before = {name: self._state[name] for name in written}
-        in_place = {name for name in written if self._tracks_in_place(name)}
-        for name in written - in_place:
-            self._state[name] = json_copy(self._state[name])
-        outbox_mark = len(self._outbox)
-        self._undo_log, self._inbound_ops, self._committing = [], {}, False
-        try:
-            apply_patch(self._state, ops)
-            assigned = {
-                n: self._from_json(n, self._state[n])
-                for n in written
-                if n not in in_place or self._state[n] is not before[n]
-            }
-            self._state.update({n: before[n] for n in assigned})
-            assigned.update(self._coerced_in_place(in_place - assigned.keys()))
-            with self.hold_trait_notifications():
-                for name, value in assigned.items():
-                    setattr(self, name, value)
-            for name in assigned:
-                self._keep_tracked(name)
-        except Exception as error:
-            # Once traitlets starts notifying (see notify_change), the edit is committed and
-            # an exception comes from an observer: keep the change, report the observer.
-            if self._committing:
-                log.exception("syncstate: an observer failed after a frontend edit")
-            else:
-                self._roll_back(before, outbox_mark)
-                if isinstance(error, TraitError):
-                    raise ProtocolError(INVALID, str(error)) from error
-                raise
-        finally:
-            self._undo_log = None
-        for name, name_ops in self._inbound_ops.items():
-            try:
-                self._notify_in_place(name, name_ops)
-            except Exception:
-                log.exception("syncstate: an observer failed after a frontend edit")
-
-    def _roll_back(self, before: dict[str, Any], outbox_mark: int) -> None:
-        assert self._undo_log is not None
-        for undo in reversed(self._undo_log):
-            undo()
-        self._state.update(before)
-        for name, doc in before.items():
-            if isinstance(doc, _Node):
-                # traitlets' own rollback re-validated the old value into a plain copy: the
-                # trait must hold the tracked document again, or its edits stop syncing.
-                self._trait_values[name] = doc
-        del self._outbox[outbox_mark:]
+        transaction = Transaction(self._sync_traits(), edit.ops, readable=self._state)
+        self._channel.history.check(edit.base, self._channel.version, transaction.ops)
+        self._channel.flush()  # anything queued before this edit leaves as its own version
+        with self._channel:
+            transaction.apply(self)
+            self._channel.ack(edit.id)
 
     def _coerced_in_place(self, names: set[str]) -> dict[str, Any]:
         """Validate values edited in place (cross-validation included); return coercions."""
@@ -506,38 +369,21 @@ class Model(HasTraits):
             and not _holds_models(trait)
         )
 
-    def _from_json(self, name: str, value: Any) -> Any:
-        trait = self._sync_traits()[name]
+    @classmethod
+    def _field_value(cls, name: str, value: Any, model: Model | None) -> Any:
+        """The trait value for a document value (`model` is None while `create` makes it)."""
+        trait = cls._sync_traits()[name]
         from_json = trait.metadata.get("from_json")
         if from_json is not None:
-            return from_json(value, self)
+            return from_json(value, model)
         if _holds_models(trait):
             return _resolve_refs(value)
         return value
 
 
-class _Hold:
-    """What `hold_sync()` returns. A class rather than a generator-based context manager:
-    every change to a synced trait goes through it, so its cost counts."""
-
-    __slots__ = ("model",)
-
-    def __init__(self, model: Model) -> None:
-        self.model = model
-
-    def __enter__(self) -> None:
-        self.model._hold += 1
-
-    def __exit__(self, *exc: object) -> None:
-        self.model._hold -= 1
-        if self.model._hold == 0:
-            self.model._flush()
-
-
 LEAF_CLASSES.append(Model)
 _ABSENT = object()
 _SCALARS = frozenset({int, str, bool, type(None)})
-_BINARY_OR_TREE = (bytes, dict, list)
 
 
 @functools.cache

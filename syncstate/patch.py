@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
+
+from .protocol import BAD_OP, BAD_PATH, TEST_FAILED, SyncError
 
 __all__ = [
+    "Op",
+    "Patch",
     "PatchError",
     "apply_patch",
     "format_pointer",
     "json_copy",
     "json_equal",
+    "parse_op",
     "parse_pointer",
 ]
 
@@ -25,16 +30,36 @@ _INDEX = re.compile(r"0|[1-9][0-9]*")
 _BAD_ESCAPE = re.compile(r"~(?![01])")
 
 
-class PatchError(Exception):
-    """A patch that cannot be applied. ``code`` is the protocol's reject code."""
+#: A patch that cannot be applied; the protocol's one error type (``code``, ``message``).
+PatchError = SyncError
+Undo = Callable[[], object]
 
-    code: str
-    message: str
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class Op(NamedTuple):
+    """One operation, checked for shape, its pointers parsed (once)."""
+
+    kind: str
+    path: list[str]
+    #: The parsed 'from' of move and copy, else None.
+    source: list[str] | None
+    #: The 'value' of add, replace and test, else None.
+    value: Any
+    raw: Mapping[str, Any]
+
+
+def parse_op(op: object) -> Op:
+    """Check an operation's shape and parse its pointers; PatchError when malformed."""
+    if not isinstance(op, Mapping):
+        raise PatchError(BAD_OP, f"an operation is an object, not {type(op).__name__}")
+    kind = op.get("op")
+    if not isinstance(kind, str) or kind not in _OPS:
+        raise PatchError(BAD_OP, f"unknown op {kind!r}")
+    path = _pointer_member(op, "path")
+    value = _member(op, "value") if kind in ("add", "replace", "test") else None
+    source = _pointer_member(op, "from") if kind in ("move", "copy") else None
+    return Op(
+        kind, parse_pointer(path), None if source is None else parse_pointer(source), value, op
+    )
 
 
 def parse_pointer(path: str) -> list[str]:
@@ -42,9 +67,9 @@ def parse_pointer(path: str) -> list[str]:
     if path == "":
         return []
     if not path.startswith("/"):
-        raise PatchError("bad_path", f"pointer {path!r} does not start with '/'")
+        raise PatchError(BAD_PATH, f"pointer {path!r} does not start with '/'")
     if _BAD_ESCAPE.search(path):
-        raise PatchError("bad_path", f"pointer {path!r} has a '~' not followed by '0' or '1'")
+        raise PatchError(BAD_PATH, f"pointer {path!r} has a '~' not followed by '0' or '1'")
     # "~1" first: "~01" must become "~1", not "/".
     return [s.replace("~1", "/").replace("~0", "~") for s in path[1:].split("/")]
 
@@ -88,32 +113,37 @@ def json_copy(value: Any) -> Any:
     return value
 
 
-def apply_patch(doc: Any, ops: Sequence[Mapping[str, Any]]) -> Any:
-    """Apply ``ops`` to ``doc`` in place, all or nothing, and return the resulting document.
+def apply_patch(
+    doc: Any, ops: Sequence[Mapping[str, Any] | Op], undo: list[Undo] | None = None
+) -> Any:
+    """Apply ``ops`` (raw or parsed) to ``doc`` in place, all or nothing; return the result.
 
     The result is a new object only when an op targets the root (""). On failure every op
     already applied is undone, re-inserting the very objects that were removed, and
     `PatchError` is raised. One difference may remain after an undo: a dict key that was
     removed comes back at the end of its dict (JSON objects are unordered, and finding its
     old position would cost time proportional to the dict).
+
+    With ``undo`` (a caller's undo log), the steps that undo the ops are appended there
+    instead, and undoing them on failure is the caller's job (see `Patch`).
     """
     if not isinstance(ops, Sequence):
-        raise PatchError("bad_op", f"a patch is a list of operations, not {type(ops).__name__}")
-    patch = _Patch(doc)
-    for index, op in enumerate(ops):
-        try:
-            patch.run(op)
-        except PatchError as error:
+        raise PatchError(BAD_OP, f"a patch is a list of operations, not {type(ops).__name__}")
+    patch = Patch(doc, [] if undo is None else undo)
+    try:
+        for index, op in enumerate(ops):
+            patch.apply(index, op)
+    except BaseException:
+        # (A tracked container's override may raise too: the document must still be restored.)
+        if undo is None:
             patch.rollback()
-            raise PatchError(error.code, f"{_describe(index, op)}: {error.message}") from None
-        except BaseException:
-            # A tracked container's override may raise: the document must still be restored.
-            patch.rollback()
-            raise
+        raise
     return patch.root
 
 
 def _describe(index: int, op: object) -> str:
+    if isinstance(op, Op):
+        op = op.raw
     if not isinstance(op, Mapping):
         return f"op {index}"
     name, path, source = op.get("op"), op.get("path"), op.get("from")
@@ -126,14 +156,14 @@ def _describe(index: int, op: object) -> str:
 
 def _member(op: Mapping[str, Any], name: str) -> Any:
     if name not in op:
-        raise PatchError("bad_op", f"'{op['op']}' needs a '{name}' member")
+        raise PatchError(BAD_OP, f"'{op['op']}' needs a '{name}' member")
     return op[name]
 
 
 def _pointer_member(op: Mapping[str, Any], name: str) -> str:
     value = _member(op, name)
     if not isinstance(value, str):
-        raise PatchError("bad_op", f"'{name}' must be a string, not {type(value).__name__}")
+        raise PatchError(BAD_OP, f"'{name}' must be a string, not {type(value).__name__}")
     return value
 
 
@@ -148,13 +178,13 @@ def _index(array: list[Any], segments: list[str], depth: int, *, for_add: bool) 
         return len(array)
     if not _INDEX.fullmatch(segment):
         raise PatchError(
-            "bad_path", f"{segment!r} is not an index of the array at {_where(segments, depth)}"
+            BAD_PATH, f"{segment!r} is not an index of the array at {_where(segments, depth)}"
         )
     limit = len(array) if for_add else len(array) - 1
     # 19 digits exceed any list length; checking first keeps int() off huge strings.
     if len(segment) > 18 or int(segment) > limit:
         raise PatchError(
-            "bad_path",
+            BAD_PATH,
             f"index {segment} is out of range for the array at {_where(segments, depth)}"
             f" (length {len(array)})",
         )
@@ -167,52 +197,56 @@ def _member_key(node: Any, segments: list[str], depth: int) -> Any:
         return _index(node, segments, depth, for_add=False)
     if not isinstance(node, dict):
         raise PatchError(
-            "bad_path", f"{_where(segments, depth)} is a {type(node).__name__}, not a container"
+            BAD_PATH, f"{_where(segments, depth)} is a {type(node).__name__}, not a container"
         )
     if segments[depth] not in node:
         raise PatchError(
-            "bad_path", f"no key {segments[depth]!r} in the object at {_where(segments, depth)}"
+            BAD_PATH, f"no key {segments[depth]!r} in the object at {_where(segments, depth)}"
         )
     return segments[depth]
 
 
-class _Patch:
-    """The state of one `apply_patch` call: the root, and the log that undoes its changes."""
+class Patch:
+    """Ops being applied to one document, in place: the root, and the log that undoes them.
 
-    def __init__(self, root: Any) -> None:
+    The undo log is the caller's when it passes one (an edit transaction owns one log for the
+    whole edit); `rollback` runs it backwards.
+    """
+
+    def __init__(self, root: Any, undo: list[Undo]) -> None:
         self.root = root
-        self._undo: list[Callable[[], object]] = []
+        self._undo = undo
 
     def rollback(self) -> None:
         while self._undo:
             self._undo.pop()()
 
-    def run(self, op: object) -> None:
-        if not isinstance(op, Mapping):
-            raise PatchError("bad_op", f"an operation is an object, not {type(op).__name__}")
-        name = op.get("op")
-        if not isinstance(name, str) or name not in _OPS:
-            raise PatchError("bad_op", f"unknown op {name!r}")
-        path = _pointer_member(op, "path")
-        if name == "remove":
-            self._remove(parse_pointer(path))
-        elif name in ("add", "replace", "test"):
-            value = _member(op, "value")
-            target = parse_pointer(path)
-            if name == "add":
-                self._add(target, value)
-            elif name == "replace":
-                self._replace(target, value)
-            elif not json_equal(self._get(target), value):
-                raise PatchError("test_failed", "the value there is different")
-        else:
-            source = _pointer_member(op, "from")
-            if name == "copy":
-                self._add(parse_pointer(path), json_copy(self._get(parse_pointer(source))))
-            else:
-                self._move(parse_pointer(source), parse_pointer(path))
+    def apply(self, index: int, op: Mapping[str, Any] | Op) -> None:
+        """Apply op number ``index`` (raw or parsed); PatchError names it on failure."""
+        try:
+            self._run(op if isinstance(op, Op) else parse_op(op))
+        except PatchError as error:
+            raise PatchError(error.code, f"{_describe(index, op)}: {error.message}") from None
 
-    def _get(self, segments: list[str]) -> Any:
+    def _run(self, op: Op) -> None:
+        kind, path = op.kind, op.path
+        if kind == "remove":
+            self._remove(path)
+        elif kind == "add":
+            self._add(path, op.value)
+        elif kind == "replace":
+            self._replace(path, op.value)
+        elif kind == "test":
+            if not json_equal(self.get(path), op.value):
+                raise PatchError(TEST_FAILED, "the value there is different")
+        elif kind == "copy":
+            assert op.source is not None
+            self._add(path, json_copy(self.get(op.source)))
+        else:
+            assert op.source is not None
+            self._move(op.source, path)
+
+    def get(self, segments: list[str]) -> Any:
         node = self.root
         for depth in range(len(segments)):
             node = node[_member_key(node, segments, depth)]
@@ -220,10 +254,10 @@ class _Patch:
 
     def _parent(self, segments: list[str]) -> Any:
         """The container holding the location ``segments`` (not empty) names."""
-        parent = self._get(segments[:-1])
+        parent = self.get(segments[:-1])
         if not isinstance(parent, (dict, list)):
             where = _where(segments, len(segments) - 1)
-            raise PatchError("bad_path", f"{where} is a {type(parent).__name__}, not a container")
+            raise PatchError(BAD_PATH, f"{where} is a {type(parent).__name__}, not a container")
         return parent
 
     def _set_root(self, value: Any) -> None:
@@ -257,7 +291,7 @@ class _Patch:
 
     def _remove(self, segments: list[str]) -> Any:
         if not segments:
-            raise PatchError("bad_path", "cannot remove the whole document")
+            raise PatchError(BAD_PATH, "cannot remove the whole document")
         parent = self._parent(segments)
         key = _member_key(parent, segments, len(segments) - 1)
         old = parent.pop(key)
@@ -281,8 +315,8 @@ class _Patch:
 
     def _move(self, source: list[str], target: list[str]) -> None:
         if source == target:
-            self._get(source)  # changes nothing, but 'from' must exist
+            self.get(source)  # changes nothing, but 'from' must exist
         elif target[: len(source)] == source:
-            raise PatchError("bad_path", "cannot move a location into its own child")
+            raise PatchError(BAD_PATH, "cannot move a location into its own child")
         else:
             self._add(target, self._remove(source))

@@ -1,22 +1,43 @@
-"""The `syncstate/1` wire protocol: names, error codes, limits, and inbound message parsing.
+"""The `syncstate/1` wire protocol: names, error codes, limits, and checks of inbound values.
 
-docs/protocol.md is the prose version of this module; keep the two in step.
+docs/protocol.md is the prose version of this module; keep the two in step. Every method name
+and error code is defined here once; the other modules import them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 PROTOCOL = "syncstate/1"
 TARGET = "syncstate"
 MIME_TYPE = "application/vnd.syncstate.view+json"
 REF_PREFIX = "syncstate:"
 
-#: Rejection codes (docs/protocol.md, "reject").
+# -- methods (docs/protocol.md) ----------------------------------------------------------------
+#: Kernel -> frontend, on a model comm.
+OPEN = "open"
+PATCH = "patch"  # also frontend -> kernel: an edit
+REJECT = "reject"
+STATE = "state"
+CUSTOM = "custom"  # both ways
+#: Frontend -> kernel, on a model comm.
+SYNC = "sync"
+#: The control comm: requests, then replies.
+LIST = "list"
+CREATE = "create"
+MODELS = "models"
+CREATED = "created"
+ERROR = "error"
+
+# -- error codes (docs/protocol.md, "reject") ---------------------------------------------------
 BAD_MESSAGE = "bad_message"
 UNKNOWN_METHOD = "unknown_method"
+BAD_OP = "bad_op"
+BAD_PATH = "bad_path"
+TEST_FAILED = "test_failed"
 FORBIDDEN = "forbidden"
 INVALID = "invalid"
 CONFLICT = "conflict"
@@ -35,8 +56,8 @@ OUT_OF_SYNC = "out_of_sync"
 NOT_MAIN_SHELL = "syncstate messages are handled on the kernel's main shell, not a subshell"
 
 
-class ProtocolError(Exception):
-    """An inbound message the kernel refuses; `code` is one of the codes above."""
+class SyncError(Exception):
+    """Something the protocol refuses, with its error code (one of the codes above)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -44,15 +65,32 @@ class ProtocolError(Exception):
         self.message = message
 
 
+#: Former names of `SyncError`, kept for compatibility.
+ProtocolError = SyncError
+
+
 @dataclass
 class Limits:
-    """Bounds on what a frontend may send; a message over any of them is refused `too_large`."""
+    """Bounds on what one frontend message may cost the kernel; see docs/protocol.md, "Limits".
+
+    A message over any of them is refused `too_large` and changes nothing. Frontends refuse
+    locally the edits that break them, so an honest view never waits for an answer.
+    """
 
     max_ops: int = 10_000
     max_buffer_bytes: int = 64 * 1024 * 1024
+    #: Nesting of any value (ipykernel's own JSON parser stops at 1,000).
     max_depth: int = 100
+    #: Decimal digits of an integer (ipykernel's parser stops at 4,300).
+    max_int_digits: int = 100
+    #: Bytes one edit may make the kernel broadcast: the values it carries and copies.
+    max_change_bytes: int = 64 * 1024 * 1024
     #: Versions of change history kept per model for conflict checks; older bases are `stale`.
     history: int = 1_000
+    #: Bytes of paths that history may hold per model (it holds paths, never values).
+    history_bytes: int = 4 * 1024 * 1024
+    #: Model classes a frontend may `create` (`module.QualName`), or "any" registered class.
+    creatable: Collection[str] | Literal["any"] = field(default_factory=frozenset)
 
 
 limits = Limits()
@@ -64,40 +102,91 @@ class Edit:
 
     id: str
     base: int
-    ops: list[dict[str, Any]]
+    ops: list[Any]
 
 
 def parse_edit(data: dict[str, Any]) -> Edit:
     edit_id = data.get("id")
     if not isinstance(edit_id, str):
-        raise ProtocolError(BAD_MESSAGE, "an edit needs a string 'id'")
+        raise SyncError(BAD_MESSAGE, "an edit needs a string 'id'")
     base = data.get("base")
     if not isinstance(base, int) or isinstance(base, bool):
-        raise ProtocolError(BAD_MESSAGE, "an edit needs an integer 'base' version")
+        raise SyncError(BAD_MESSAGE, "an edit needs an integer 'base' version")
     ops = data.get("ops")
     if not isinstance(ops, list):
-        raise ProtocolError(BAD_MESSAGE, "an edit needs a list of 'ops'")
+        raise SyncError(BAD_MESSAGE, "an edit needs a list of 'ops'")
     if len(ops) > limits.max_ops:
-        raise ProtocolError(TOO_LARGE, f"{len(ops)} ops exceed the limit of {limits.max_ops}")
-    for op in ops:
-        check_depth(op, limits.max_depth)
+        raise SyncError(TOO_LARGE, f"{len(ops)} ops exceed the limit of {limits.max_ops}")
     return Edit(edit_id, base, ops)
 
 
-def check_depth(value: Any, limit: int) -> None:
-    """Refuse values nested deeper than `limit` before any recursive code touches them."""
+def check_text(text: str) -> None:
+    """Refuse text that is not valid Unicode (a lone surrogate: half an emoji)."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise SyncError(BAD_MESSAGE, f"text is not valid Unicode ({error.reason})") from None
+
+
+def check_value(value: Any, budget: int) -> int:
+    """Check a JSON value against the limits; return its size in bytes (roughly its JSON text).
+
+    Refuses nesting over `max_depth`, NaN and Infinity, integers over `max_int_digits`, text
+    that is not valid Unicode, and a size over `budget`, which ends the walk early: the cost
+    is bounded by the budget, not by the value.
+    """
+    bound = 10**limits.max_int_digits
+    size = 0
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
-        if depth > limit:
-            raise ProtocolError(TOO_LARGE, f"a value is nested deeper than {limit} levels")
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
+        if depth > limits.max_depth:
+            raise SyncError(TOO_LARGE, f"a value is nested deeper than {limits.max_depth} levels")
+        kind = type(item)
+        if kind is str:
+            check_text(item)
+            size += len(item) + 2
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                check_text(key)
+                size += len(key) + 4
+                stack.append((child, depth + 1))
         elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-        elif isinstance(item, float) and not math.isfinite(item):
-            # Python's json module parses NaN and Infinity; JSON (and the document) has neither.
-            raise ProtocolError(BAD_MESSAGE, f"{item!r} is not a JSON number")
+            size += 2 + len(item)
+            stack.extend((child, depth + 1) for child in item)
+        elif kind is float:
+            if not math.isfinite(item):
+                # Python's json module parses NaN and Infinity; JSON has neither.
+                raise SyncError(BAD_MESSAGE, f"{item!r} is not a JSON number")
+            size += 24
+        elif kind is int:
+            if not -bound < item < bound:
+                raise SyncError(TOO_LARGE, f"an integer has over {limits.max_int_digits} digits")
+            size += 20
+        elif kind is bytes:
+            size += len(item)
+        else:
+            size += 5  # null, true, false
+        if size > budget:
+            raise SyncError(TOO_LARGE, f"the change exceeds {limits.max_change_bytes} bytes")
+    return size
+
+
+def check_edit(ops: list[Any]) -> None:
+    """What a frontend checks before it sends an edit: the limits the kernel would enforce
+    (and ipykernel's parser, which drops unanswered what is deeper or longer still)."""
+    if len(ops) > limits.max_ops:
+        raise SyncError(TOO_LARGE, f"{len(ops)} ops exceed the limit of {limits.max_ops}")
+    budget = limits.max_change_bytes
+    for op in ops:
+        for pointer in (op.get("path"), op.get("from")):
+            if isinstance(pointer, str):
+                check_text(pointer)
+                if pointer.count("/") > limits.max_depth:
+                    raise SyncError(TOO_LARGE, f"a path is deeper than {limits.max_depth}")
+        if "value" in op:
+            budget -= check_value(op["value"], budget)
 
 
 def edit_id_of(data: Any) -> str | None:

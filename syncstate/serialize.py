@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .protocol import BAD_MESSAGE, REF_PREFIX, TOO_LARGE, ProtocolError, limits
+from .protocol import BAD_MESSAGE, REF_PREFIX, TOO_LARGE, SyncError, check_text, limits
 
 BINARY = (bytes, bytearray, memoryview)
 Path = list[str | int]
@@ -18,7 +18,10 @@ def to_wire(value: Any) -> Any:
     Copying here also snapshots the value, so later in-place edits (within `hold_sync`) cannot
     change an op that is already queued.
     """
-    if value is None or isinstance(value, (str, bool, int)):
+    if isinstance(value, str):
+        check_text(value)  # a lone surrogate cannot be sent
+        return value
+    if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -41,6 +44,7 @@ def to_wire(value: Any) -> Any:
 def _key(key: Any) -> str:
     if not isinstance(key, str):
         raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
+    check_text(key)
     return key
 
 
@@ -75,21 +79,21 @@ def put_buffers(data: dict[str, Any], paths: Any, buffers: Sequence[Any]) -> Non
     if paths is None:
         paths = []
     if not isinstance(paths, list) or len(paths) != len(buffers):
-        raise ProtocolError(BAD_MESSAGE, "buffer_paths must list one path per buffer")
+        raise SyncError(BAD_MESSAGE, "buffer_paths must list one path per buffer")
     if sum(len(memoryview(b)) for b in buffers) > limits.max_buffer_bytes:
-        raise ProtocolError(TOO_LARGE, f"buffers exceed {limits.max_buffer_bytes} bytes")
+        raise SyncError(TOO_LARGE, f"buffers exceed {limits.max_buffer_bytes} bytes")
     for path, buffer in zip(paths, buffers, strict=False):
         if not isinstance(path, list) or not path or not all(map(_is_step, path)):
-            raise ProtocolError(BAD_MESSAGE, f"bad buffer path {path!r}")
+            raise SyncError(BAD_MESSAGE, f"bad buffer path {path!r}")
         parent: Any = data
         try:
             for segment in path[:-1]:
                 parent = parent[segment]
             if parent[path[-1]] is not None or isinstance(parent, str):
-                raise ProtocolError(BAD_MESSAGE, f"buffer path {path!r} does not lead to null")
+                raise SyncError(BAD_MESSAGE, f"buffer path {path!r} does not lead to null")
             parent[path[-1]] = bytes(buffer)
         except (KeyError, IndexError, TypeError) as error:
-            raise ProtocolError(BAD_MESSAGE, f"bad buffer path {path!r}") from error
+            raise SyncError(BAD_MESSAGE, f"bad buffer path {path!r}") from error
 
 
 def _is_step(segment: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
@@ -49,6 +50,20 @@ class KernelFrontend:
         """A comm_msg from the frontend; returns the iopub messages its handling caused."""
         msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
         self.kc.session.send(self.kc.shell_channel.socket, msg, buffers=buffers or [])
+        return self._until_idle(msg["header"]["msg_id"], 60)
+
+    def send_json(self, comm_id: str, data_text: str) -> list[Any]:
+        """A comm_msg whose `data` is the given JSON text, sent as is: how a browser sends
+        what Python's encoder refuses (NaN, a lone surrogate escaped as \\ud800)."""
+        msg = self.kc.session.msg("comm_msg", {})
+        msg["content"] = f'{{"comm_id": {json.dumps(comm_id)}, "data": {data_text}}}'.encode()
+        self.kc.session.send(self.kc.shell_channel.socket, msg)
+        return self._until_idle(msg["header"]["msg_id"], 60)
+
+    def close_comm(self, comm_id: str) -> list[Any]:
+        """A comm_close from the frontend; returns the iopub messages its handling caused."""
+        msg = self.kc.session.msg("comm_close", {"comm_id": comm_id, "data": {}})
+        self.kc.shell_channel.send(msg)
         return self._until_idle(msg["header"]["msg_id"], 60)
 
     def open_comm(self, target: str, data: Any) -> tuple[str, list[Any]]:

@@ -144,6 +144,7 @@ def test_frontend_opened_comm_lists_all_models(kernel: KernelFrontend) -> None:
 
 def test_frontend_creates_a_model(kernel: KernelFrontend) -> None:
     open_model(kernel)
+    kernel.execute("syncstate.limits.creatable = {'__main__.Todo'}")
     _, msgs = kernel.open_comm(
         "syncstate",
         {

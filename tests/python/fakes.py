@@ -23,7 +23,9 @@ class FakeComm:
         self.open_buffers = list(buffers or [])
         self.sent: list[tuple[dict[str, Any], list[bytes]]] = []
         self.closed = False
+        self.published: list[str] = []
         self._handler: Any = None
+        self._close_handler: Any = None
 
     def send(self, data: Any = None, buffers: Any = None, **_: Any) -> None:
         self.sent.append((data, list(buffers or [])))
@@ -31,8 +33,19 @@ class FakeComm:
     def on_msg(self, callback: Any) -> None:
         self._handler = callback
 
+    def on_close(self, callback: Any) -> None:
+        self._close_handler = callback
+
     def close(self, **_: Any) -> None:
         self.closed = True
+
+    def publish_msg(self, msg_type: str, **_: Any) -> None:
+        self.published.append(msg_type)
+
+    def close_from_frontend(self) -> None:
+        """A comm_close from the frontend, as ipykernel's comm manager handles it."""
+        self.closed = True
+        self._close_handler({"content": {"comm_id": self.comm_id, "data": {}}})
 
     def deliver(self, data: Any, buffers: list[bytes] | None = None) -> None:
         """A message from the frontend, shaped as ipykernel hands it to the handler."""

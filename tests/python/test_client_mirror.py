@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -229,3 +230,26 @@ def test_close_reports_unanswered_edits(comms: FakeManager) -> None:
     assert mirror.closed and [e.code for e in mirror.errors] == ["closed"]
     with pytest.raises(RuntimeError):
         mirror.patch([{"op": "replace", "path": "/a", "value": 3}])
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("\ud83d", "bad_message"),  # half an emoji
+        ({"\udcff": 1}, "bad_message"),
+        (float("nan"), "bad_message"),
+        (10**4000, "too_large"),  # ipykernel parses it; over max_int_digits
+        (
+            functools.reduce(lambda value, _: [value], range(1000), 1),
+            "too_large",
+        ),  # ipykernel's parser would drop it unanswered
+    ],
+    ids=["surrogate", "surrogate-key", "nan", "long-int", "deep"],
+)
+def test_edits_the_kernel_would_refuse_are_refused_locally(value: Any, code: str) -> None:
+    mirror, sent = make({"meta": {}})
+    with pytest.raises(PatchError) as info:
+        mirror.patch([{"op": "replace", "path": "/meta", "value": value}])
+    assert info.value.code == code
+    assert [(e.id, e.code) for e in mirror.errors] == [(None, code)]
+    assert sent == [] and mirror.state == {"meta": {}} and mirror.pending == []

@@ -9,8 +9,10 @@ applied only the patches the kernel sent, and matches the trait values.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,6 +76,8 @@ POINTERS = [
     "/rows/0",
     "//",
     "/ ",
+    "/meta/\udfff",
+    "/meta" + "/x" * 40,  # deeper than max_depth
 ]
 VALUES: list[Any] = [
     None,
@@ -94,6 +98,10 @@ VALUES: list[Any] = [
     [{"t": 1}],
     {"": {"": []}},
     "syncstate:nope",
+    "\ud800",  # half an emoji: not valid Unicode
+    "a\udcff",
+    {"\ud83d": 1},
+    10**150,  # over max_int_digits
 ]
 
 
@@ -153,7 +161,13 @@ def hostile_message(
         method = rng.choice(["sync", "custom", "state", "reject", "open", "", "PATCH", 0])
         return {"method": method, "content": rng.choice(VALUES)}, rng.choice([[], [b"x"]])
     if kind == 6:  # too large: the limits are small during the fuzz run
-        size = rng.choice(["ops", "depth", "buffers"])
+        size = rng.choice(["ops", "depth", "buffers", "copies", "bytes"])
+        if size == "copies":  # amplification: each copy doubles what is broadcast
+            ops = [{"op": "copy", "from": "/meta", "path": f"/meta/c{i}"} for i in range(12)]
+            return {"method": "patch", "id": "amp", "base": version, "ops": ops}, []
+        if size == "bytes":
+            ops = [{"op": "replace", "path": "/name", "value": "x" * 9000}]
+            return {"method": "patch", "id": "bytes", "base": version, "ops": ops}, []
         if size == "ops":
             ops = [{"op": "test", "path": "/count", "value": state["count"]}] * 60
             return {"method": "patch", "id": "big", "base": version, "ops": ops}, []
@@ -266,6 +280,11 @@ def hostile_control(rng: random.Random) -> Any:
                         {"rows": [{"t": 1}]},
                         {"total": 5},
                         {"nope": 1},
+                        {"name": "\ud800"},
+                        {"rows": [deep(40)]},
+                        {"count": float("nan")},
+                        {"count": True},
+                        {"count": 10**150},
                     ]
                 ),
             },
@@ -286,6 +305,8 @@ class Stats:
     messages: int = 0
     control: int = 0
     answers: Counter[str] = field(default_factory=Counter)
+    #: The longest time the kernel took to handle one message, in seconds.
+    worst_seconds: float = 0.0
 
 
 def is_plain_json(value: Any) -> bool:
@@ -299,18 +320,15 @@ def is_plain_json(value: Any) -> bool:
 @contextmanager
 def small_limits() -> Iterator[None]:
     """Reach the limits with small messages, so that the fuzz run stays fast."""
-    limits = syncstate.limits
-    saved = (limits.max_ops, limits.max_depth, limits.max_buffer_bytes)
+    saved = dataclasses.replace(syncstate.limits)
     syncstate.limits.max_ops, syncstate.limits.max_depth = 50, 30
-    syncstate.limits.max_buffer_bytes = 4096
+    syncstate.limits.max_buffer_bytes = syncstate.limits.max_change_bytes = 8192
+    syncstate.limits.creatable = "any"
     try:
         yield
     finally:
-        (
-            syncstate.limits.max_ops,
-            syncstate.limits.max_depth,
-            syncstate.limits.max_buffer_bytes,
-        ) = saved
+        for limit in dataclasses.fields(saved):
+            setattr(syncstate.limits, limit.name, getattr(saved, limit.name))
 
 
 def check_model(model: Target, mirror: dict[str, Any]) -> None:
@@ -334,7 +352,9 @@ def fuzz(count: int, seed: int, stats: Stats | None = None) -> Stats:
                     continue
                 data, buffers = hostile_message(rng, json_copy(mirror), model.version)
                 seen = len(channel.sent)
+                start = time.perf_counter()
                 channel.deliver(data, buffers)  # must not raise
+                stats.worst_seconds = max(stats.worst_seconds, time.perf_counter() - start)
                 stats.messages += 1
                 replies = channel.sent[seen:]
                 method = data.get("method") if isinstance(data, dict) else None

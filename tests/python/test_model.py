@@ -430,7 +430,10 @@ def test_close_frees_the_comm_and_the_registry(comms: FakeManager) -> None:
     assert ref() is None
 
 
-def test_control_comm_lists_models_and_creates_them(comms: FakeManager) -> None:
+def test_control_comm_lists_models_and_creates_them(
+    comms: FakeManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(syncstate.limits, "creatable", "any")
     m = Todo(title="listed")
     channel = comms.open_from_frontend(
         {"protocol": "syncstate/1", "method": "list", "request": "r1"}

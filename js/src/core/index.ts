@@ -4,3 +4,4 @@ export * from './buffers';
 export * from './events';
 export * from './mirror';
 export * from './afm';
+export * from './limits';

@@ -11,6 +11,7 @@
 import { MessageError, putBuffers, takeBuffers, toArrayBuffer, toDataView } from './buffers';
 import { Emitter, type Listener } from './events';
 import { type Binary, isObject, jsonClone, setOwn } from './json';
+import { checkLimits } from './limits';
 import {
   type Operation,
   PatchError,
@@ -191,6 +192,7 @@ export class Mirror extends Emitter implements AnyModel {
    */
   patch(ops: Operation[]): void {
     this.assertOpen();
+    this.refuseOverLimits(ops);
     const edit = jsonClone(ops); // replayed later: the caller may go on mutating its objects
     edit.forEach(validateOperation);
     const fields = fieldsOf(edit, () => new PatchError('forbidden', 'An edit cannot replace the whole state'));
@@ -210,6 +212,18 @@ export class Mirror extends Emitter implements AnyModel {
     this.enqueue(edit, fields);
     this.emitChange(edit);
     this.flush();
+  }
+
+  /** An edit the kernel would refuse (or never answer) is reported and thrown, never sent. */
+  private refuseOverLimits(ops: Operation[]): void {
+    try {
+      checkLimits(ops);
+    } catch (error) {
+      if (error instanceof PatchError) {
+        this.emit('error', { id: null, code: error.code, message: error.message });
+      }
+      throw error;
+    }
   }
 
   /** anywidget style: remembered until `save_changes()`. */

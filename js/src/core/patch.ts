@@ -16,8 +16,11 @@ export interface Operation {
   from?: string;
 }
 
-/** `forbidden` is only raised by the mirror, for edits of private (`_`) fields. */
-export type PatchErrorCode = 'bad_op' | 'bad_path' | 'test_failed' | 'forbidden';
+/**
+ * `forbidden` is only raised by the mirror, for edits of private (`_`) fields; `too_large`
+ * and `bad_message` by its checks of the kernel's limits (limits.ts).
+ */
+export type PatchErrorCode = 'bad_op' | 'bad_path' | 'test_failed' | 'forbidden' | 'too_large' | 'bad_message';
 
 export class PatchError extends Error {
   constructor(
