@@ -88,8 +88,13 @@ def json_copy(value: Any) -> Any:
     return value
 
 
-def apply_patch(doc: Any, ops: Sequence[Mapping[str, Any]]) -> Any:
+def apply_patch(
+    doc: Any, ops: Sequence[Mapping[str, Any]], undo: list[Callable[[], object]] | None = None
+) -> Any:
     """Apply ``ops`` to ``doc`` in place, all or nothing, and return the resulting document.
+
+    On success, the steps that undo the patch are appended to ``undo`` if given (run them last
+    to first): a patch can be taken back at the cost of its ops, without a copy.
 
     The result is a new object only when an op targets the root (""). On failure every op
     already applied is undone, re-inserting the very objects that were removed, and
@@ -110,6 +115,8 @@ def apply_patch(doc: Any, ops: Sequence[Mapping[str, Any]]) -> Any:
             # A tracked container's override may raise: the document must still be restored.
             patch.rollback()
             raise
+    if undo is not None:
+        undo.extend(patch._undo)
     return patch.root
 
 
