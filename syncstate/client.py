@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import queue
+import re
 import secrets
 import time
 import uuid
@@ -20,7 +21,7 @@ from typing import Any
 
 from .conflicts import interferes
 from .diff import diff
-from .patch import PatchError, apply_patch, format_pointer, json_copy, parse_pointer
+from .patch import PatchError, apply_patch, format_pointer, json_copy, json_equal, parse_pointer
 from .protocol import (
     BAD_MESSAGE,
     CLOSED,
@@ -63,6 +64,7 @@ class PendingEdit:
     ops: list[Op]
     fields: set[str] = field(default_factory=set)
     sent: bool = False
+    undo: list[Callable[[], object]] = field(default_factory=list, repr=False, compare=False)
 
 
 def _fields_of(ops: Iterable[Op]) -> set[str]:
@@ -107,6 +109,74 @@ def _combine(ops: list[Op], op: Op) -> None:
         ops.append(op)
 
 
+_ARRAY_INDEX = re.compile(r"(0|[1-9][0-9]*|-)\Z")
+_ABSENT = object()
+Segments = list[str]
+
+
+def _pointers(op: Op) -> list[str]:
+    return [op["path"]] + ([op["from"]] if op["op"] in ("move", "copy") else [])
+
+
+def _changed_pointers(op: Op) -> list[str]:
+    return [] if op["op"] == "test" else [op["path"]] + ([op["from"]] if op["op"] == "move" else [])
+
+
+def _shifts(op: Op) -> bool:
+    """Whether `op` inserts or removes at an array index (moving later elements), or moves."""
+    last = op["path"].rsplit("/", 1)[-1]
+    return op["op"] == "move" or (
+        op["op"] in ("add", "remove", "copy") and bool(_ARRAY_INDEX.match(last))
+    )
+
+
+def _overlap(a: Segments, b: Segments) -> bool:
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
+def _moves_under(at: Segments, other: Segments) -> bool:
+    """Whether an insert or removal at `at` moves what `other` points at."""
+    depth = len(at) - 1
+    if depth < 0 or len(other) <= depth or at[:depth] != other[:depth] or at[depth] == "-":
+        return False
+    target = other[depth]
+    return target == "-" or (bool(_ARRAY_INDEX.match(target)) and int(target) >= int(at[depth]))
+
+
+def _commutes(x: Op, y: Op) -> bool:
+    """Disjoint places that neither op moves: applied in either order, each does the same."""
+    xs = [parse_pointer(p) for p in _pointers(x)]
+    ys = [parse_pointer(p) for p in _pointers(y)]
+    return all(
+        not _overlap(px, py)
+        and not (_shifts(x) and _moves_under(px, py))
+        and not (_shifts(y) and _moves_under(py, px))
+        for px in xs
+        for py in ys
+    )
+
+
+def _value_at(doc: Any, segments: Segments) -> Any:
+    for segment in segments:
+        if isinstance(doc, dict) and segment in doc:
+            doc = doc[segment]
+        elif isinstance(doc, list) and segment.isdigit() and int(segment) < len(doc):
+            doc = doc[int(segment)]
+        else:
+            return _ABSENT
+    return doc
+
+
+def _diff_at(segments: Segments, before: Any, after: Any) -> list[Op]:
+    path = format_pointer(segments)
+    if before is _ABSENT:
+        return [] if after is _ABSENT else [{"op": "add", "path": path, "value": after}]
+    if after is _ABSENT:
+        return [{"op": "remove", "path": path}]
+    return diff(before, after, path)
+
+
 def _field_diff(before: dict[str, Any], after: dict[str, Any], fields: Iterable[str]) -> list[Op]:
     ops: list[Op] = []
     for name in sorted(fields):
@@ -127,10 +197,11 @@ def _is_version(value: Any) -> bool:
 class Mirror:
     """The frontend copy of one kernel model, following docs/protocol.md exactly.
 
-    Cost follows the change: with nothing pending, the visible state IS the confirmed state
-    and kernel ops are applied to it once, in place. With edits pending, the visible state is
-    a shallow copy of the confirmed one that owns deep copies of just the fields they touch.
-    Treat `state` and `get()` results as read-only: edit with `patch()`.
+    Cost follows the change: there is one document, the visible state. Pending edits are
+    applied to it in place with undo logs; a kernel patch undoes them, applies its ops and
+    redoes the edits still pending, and finds the visible change by comparing only where those
+    ops touch (docs/design.md, "Pending edits without copies"). Treat `state` and `get()`
+    results as read-only: edit with `patch()`.
     """
 
     def __init__(
@@ -151,10 +222,8 @@ class Mirror:
         self.model_name = str(data.get("model", ""))
         self.client_id = client_id or secrets.token_hex(4)
         self._send = send
-        self._confirmed: dict[str, Any] = data["state"]
         self._version: int = data["version"]
-        self._visible = self._confirmed
-        self._owned: set[str] = set()  # fields of _visible that are its own copies
+        self._visible: dict[str, Any] = data["state"]  # confirmed + pending, applied in place
         self._pending: list[PendingEdit] = []
         self._in_flight: str | None = None  # awaiting its answer, even if replay dropped it
         self._syncing = False
@@ -180,7 +249,14 @@ class Mirror:
 
     @property
     def confirmed(self) -> dict[str, Any]:
-        return self._confirmed
+        """The state as of the last kernel message; with edits pending, a copy (O(state))."""
+        if not self._pending:
+            return self._visible
+        self._undo_pending()
+        try:
+            return json_copy(self._visible)  # type: ignore[no-any-return]
+        finally:
+            self._redo()
 
     @property
     def pending(self) -> list[PendingEdit]:
@@ -245,21 +321,17 @@ class Mirror:
             )
         if not edit:
             return None
-        self._own(fields)
-        try:
-            # Atomic: all ops or none. On a copy, so that the state never shares objects with the
-            # kept ops (a later op of the same edit may change a value an earlier one put).
-            apply_patch(self._visible, json_copy(edit))
-        except Exception:
-            if not self._pending:
-                self._visible, self._owned = self._confirmed, set()  # share again
-            raise
+        # Atomic: all ops or none. On a copy, so that the state never shares objects with the
+        # kept ops (a later op of the same edit may change a value an earlier one put).
+        undo: list[Callable[[], object]] = []
+        apply_patch(self._visible, json_copy(edit), undo)
         queued = self._pending[-1] if self._pending and not self._pending[-1].sent else None
         if queued is None:
             queued = PendingEdit(f"{self.client_id}:{next(self._counter)}", self._version, [])
             self._pending.append(queued)
         for op in edit:
             _combine(queued.ops, op)
+        queued.undo += undo
         queued.fields |= fields
         self._emit(edit)
         self._flush()
@@ -322,7 +394,7 @@ class Mirror:
         if not _is_version(version) or not isinstance(ack, list):
             raise ProtocolError("bad_message", "a patch needs an integer 'version' and 'ack' list")
         ops = _check_shape(ops)  # a copy: the state must not share objects with messages
-        op_fields = _fields_of(ops)
+        _fields_of(ops)  # no op on the whole document
         if self._syncing or version != self._version + 1:
             # The state we ask for (or asked for) includes this version: only learn which
             # edits it answers, or they would wait for an answer forever.
@@ -330,26 +402,21 @@ class Mirror:
             if not self._syncing:
                 self._resync(f"expected version {self._version + 1}, got {version}")
             return
-        if not self._pending:
-            # Nothing of ours on top: the visible state is the confirmed one, changed in place.
-            apply_patch(self._confirmed, ops)  # a PatchError here means we diverged: resync
-            self._version = version
-            self._settle(ack)
-            self._emit(ops)
-            return
-        fields = self._linked_fields(ops, op_fields)
-        before = {
-            name: self._visible[name] if name in self._owned else json_copy(self._visible[name])
-            for name in fields
-            if name in self._visible
-        }
         previous = self._version
-        apply_patch(self._confirmed, ops)
+        answered = [e for e in self._pending if e.id in ack]
+        if not self._pending:
+            apply_patch(self._visible, ops)  # a PatchError here means we diverged: resync
+            changes = ops
+        elif answered == self._pending[: len(answered)] and json_equal(
+            [op for e in answered for op in e.ops], ops
+        ):
+            # The kernel did just what the answered edits did: the visible state is right.
+            self._pending = self._pending[len(answered) :]
+            changes = []
+        else:
+            changes = self._rebuild(ops, answered)
         self._version = version
-        self._settle(ack, replay=False)
-        self._replay()
-        direct = [op for op in ops if not (_fields_of([op]) & fields)]
-        changes = direct + _field_diff(before, self._visible, fields)
+        self._acknowledge(ack, answered)
         queued = self._queued()
         if queued is not None and queued.base == previous and not interferes(changes, queued.ops):
             # "Rebase when nothing it touches moved": the edit means the same on this state.
@@ -366,15 +433,17 @@ class Mirror:
         )
         if mine:
             assert edit_id is not None
-            before, owned = self._visible, set(self._owned)
-            self._pending = [e for e in self._pending if e.id != edit_id]
+            leaving = [e for e in self._pending if e.id == edit_id]
             message = data.get("message")
             self._error(edit_id, code, message if isinstance(message, str) else code)
             if edit_id == self._in_flight:
                 self._in_flight = None
-                self._drop_followers(f"it was made on top of edit {edit_id}, which was rejected")
-            self._replay()
-            self._emit(_field_diff(before, self._visible, owned | self._owned))
+                # A rejection takes its followers with it: they were made on top of it.
+                why = f"it was made on top of edit {edit_id}, which was rejected"
+                for edit in [e for e in self._pending if not e.sent]:
+                    self._error(edit.id, DROPPED, f"edit {edit.id} was dropped: {why}")
+                    leaving.append(edit)
+            self._emit(self._rebuild([], leaving))
         if not self._syncing and _is_version(version) and version != self._version:
             self._resync(f"a rejection at version {version}, but this frontend has {self._version}")
             return
@@ -386,86 +455,130 @@ class Mirror:
             raise ProtocolError("bad_message", "a state needs an integer 'version' and a 'state'")
         if not self._syncing and version <= self._version:
             return  # the answer to another frontend's sync: nothing new
-        before = self._visible
-        self._confirmed = json_copy(state)
+        before = self._visible  # left as it is: nothing shares it any more
+        self._visible = json_copy(state)
         self._version = version
         self._syncing = False
         # An edit still in flight stays so: messages arrive in order, so had the kernel
         # answered it before this state we would have its answer. (This state answers another
         # frontend's `sync`, sent before ours.) Its answer will come.
-        self._replay()
+        self._redo()
         self._emit(_field_diff(before, self._visible, set(before) | set(self._visible)))
         self._flush()
 
     # -- confirmed / pending / visible ------------------------------------------------------
 
-    def _settle(self, ack: list[Any], replay: bool = True) -> None:
-        """Forget the edits a kernel patch acknowledges."""
+    def _settle(self, ack: list[Any]) -> None:
+        """Forget the edits a kernel patch acknowledges, without applying the patch."""
         answered = [e for e in self._pending if e.id in ack]
+        self._acknowledge(ack, answered)
+        if answered:
+            self._emit(self._rebuild([], answered))
+
+    def _acknowledge(self, ack: list[Any], answered: list[PendingEdit]) -> None:
         if self._in_flight is not None and self._in_flight in ack:
             if not any(e.id == self._in_flight for e in answered):
                 self.acknowledged.append(self._in_flight)  # replay had dropped it locally
             self._in_flight = None
-        if not answered:
-            return
-        self._pending = [e for e in self._pending if e.id not in ack]
         self.acknowledged += [e.id for e in answered]
-        if replay:
-            before, owned = self._visible, set(self._owned)
-            self._replay()
-            self._emit(_field_diff(before, self._visible, owned))
 
     def _queued(self) -> PendingEdit | None:
         return next((e for e in self._pending if not e.sent), None)
 
-    def _drop_followers(self, why: str) -> None:
-        for edit in [e for e in self._pending if not e.sent]:
-            self._error(edit.id, DROPPED, f"edit {edit.id} was dropped: {why}")
-        self._pending = [e for e in self._pending if e.sent]
+    def _undo_pending(self) -> None:
+        for edit in reversed(self._pending):
+            for step in reversed(edit.undo):
+                step()
+            edit.undo = []
 
-    def _own(self, fields: Iterable[str]) -> None:
-        """Give the visible state its own copies of `fields`, so edits there spare `confirmed`."""
-        if self._visible is self._confirmed:
-            self._visible = dict(self._confirmed)
-        for name in fields:
-            if name not in self._owned:
-                self._owned.add(name)
-                if name in self._confirmed:
-                    self._visible[name] = json_copy(self._confirmed[name])
-
-    def _replay(self) -> None:
-        """Visible = confirmed + pending edits; a queued edit that no longer applies is dropped
-        and reported (an edit in flight that no longer applies will be rejected by the kernel)."""
-        self._visible, self._owned = self._confirmed, set()
+    def _redo(self) -> None:
+        """Apply the pending edits again; a queued edit that no longer applies is dropped and
+        reported (an edit in flight that no longer applies will be rejected by the kernel)."""
         kept = []
         for edit in self._pending:
-            self._own(edit.fields)
+            edit.undo = []
             try:
-                apply_patch(self._visible, json_copy(edit.ops))
+                apply_patch(self._visible, json_copy(edit.ops), edit.undo)
             except PatchError as error:
                 if not edit.sent:  # never sent, so the kernel cannot report it: we do
                     self._error(edit.id, DROPPED, f"no longer applies: {error.message}")
                 continue
             kept.append(edit)
         self._pending = kept
-        if not self._pending:
-            self._visible, self._owned = self._confirmed, set()
 
-    def _linked_fields(self, ops: list[Op], op_fields: set[str]) -> set[str]:
-        """The fields whose visible change must be found by diff: those pending edits own, and
-        any field a kernel op ties to them (a move or copy across fields)."""
-        fields = set(self._owned)
-        if op_fields <= fields or not fields:
-            return fields
+    def _rebuild(self, kernel_ops: list[Op], leaving: list[PendingEdit]) -> list[Op]:
+        """Take the pending edits off, apply `kernel_ops`, drop `leaving`, redo the rest; return
+        the visible change. On a PatchError from `kernel_ops` everything is put back."""
+        direct, points = self._watch(kernel_ops, leaving)
+        touched = [
+            parse_pointer(p)
+            for op in [*kernel_ops, *(op for e in self._pending for op in e.ops)]
+            for p in _pointers(op)
+        ]
+        before = []
+        for point in points:
+            value = _value_at(self._visible, point)
+            # A value that an op changes inside (rather than replaces) is copied to be compared.
+            inside = any(len(t) > len(point) and t[: len(point)] == point for t in touched)
+            before.append(json_copy(value) if inside and value is not _ABSENT else value)
+        self._undo_pending()
+        try:
+            apply_patch(self._visible, kernel_ops)
+        except PatchError:
+            self._redo()
+            raise
+        self._pending = [e for e in self._pending if not any(e is gone for gone in leaving)]
+        self._redo()
+        changes = list(direct)
+        for point, old in zip(points, before, strict=True):
+            changes += _diff_at(point, old, _value_at(self._visible, point))
+        return changes
+
+    def _watch(
+        self, kernel_ops: list[Op], leaving: list[PendingEdit]
+    ) -> tuple[list[Op], list[Segments]]:
+        """The kernel ops a rebuild reports as they are, and the places it compares: those of
+        the leaving edits, of the kernel ops that do not commute with a pending op, and of the
+        pending edits those touch; whole fields when one of them shifts an array."""
+        pending_ops = [op for e in self._pending for op in e.ops]
+        watched = {id(op): op for e in leaving for op in e.ops}
+        for op in kernel_ops:
+            if not all(_commutes(op, p) for p in pending_ops):
+                watched[id(op)] = op
+
+        def clashes(op: Op) -> bool:
+            return any(w is not op and not _commutes(op, w) for w in list(watched.values()))
+
         grown = True
         while grown:
             grown = False
-            for op in ops:
-                touched = _fields_of([op])
-                if touched & fields and not touched <= fields:
-                    fields |= touched
+            for edit in self._pending:
+                if not all(id(op) in watched for op in edit.ops) and any(map(clashes, edit.ops)):
+                    watched.update((id(op), op) for op in edit.ops)
                     grown = True
-        return fields
+            for op in kernel_ops:
+                if id(op) not in watched and clashes(op):
+                    watched[id(op)] = op
+                    grown = True
+        if not any(map(_shifts, watched.values())):
+            points = [parse_pointer(p) for op in watched.values() for p in _changed_pointers(op)]
+            outermost: list[Segments] = []
+            for point in sorted(points, key=len):
+                if not any(point[: len(kept)] == kept for kept in outermost):
+                    outermost.append(point)
+            return [op for op in kernel_ops if id(op) not in watched], outermost
+        ordered = [op for op in [*pending_ops, *kernel_ops] if id(op) in watched]
+        fields = _fields_of(ordered)
+        grown = True
+        while grown:
+            grown = False
+            for op in kernel_ops:
+                mine = _fields_of([op])
+                if mine & fields and not mine <= fields:
+                    fields |= mine
+                    grown = True
+        direct = [op for op in kernel_ops if not _fields_of([op]) & fields]
+        return direct, [[name] for name in sorted(fields)]
 
     # -- outbound ---------------------------------------------------------------------------
 

@@ -2,20 +2,35 @@
 
 Values that are the same object are skipped without looking inside, so the cost follows what
 changed (plus one identity check per unchanged element on the way), not the value's size.
+When the ops would take more bytes than the new value itself, one `replace` goes instead.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from itertools import compress, count
 from operator import is_not
 from typing import Any
 
 from syncstate.patch import format_pointer, json_equal
 
-__all__ = ["diff"]
+__all__ = ["diff", "edit_script"]
 
 
 def diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
+    """The cheaper of `edit_script` and one `replace` of the whole value, by their bytes.
+
+    Sizes are measured side by side and the measuring stops at the smaller of the two, so it
+    costs about what the ops cost (`m.rows = []` is one replace, not one remove per row).
+    """
+    ops = edit_script(old, new, path)
+    if len(ops) > 1 and _outweighs(ops, new):
+        return [{"op": "replace", "path": path, "value": new}]
+    return ops
+
+
+def edit_script(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
     """RFC 6902 ops, under the pointer ``path``, turning ``old`` into ``new``.
 
     Op values are parts of ``new`` itself, not copies. Lists are compared by trimming their
@@ -81,3 +96,50 @@ def _common_run(old: list[Any], new: list[Any], limit: int, from_end: bool = Fal
         if not json_equal(old[j], new[j]):
             return i
     return limit
+
+
+#: The bytes of an op besides its path and value: `{"op":"replace","path":"","value":}`.
+_OP_OVERHEAD = 32
+
+
+def _outweighs(ops: list[dict[str, Any]], new: Any) -> bool:
+    """Whether the ops' JSON is longer than `new`'s, measuring no more of either than needed."""
+    value_sizes = _json_sizes(new)
+    value_size = 0
+    ops_size = 0
+    for op in ops:
+        ops_size += _OP_OVERHEAD + len(op["path"])
+        if "value" in op:
+            ops_size += _json_size(op["value"])
+        while value_size < ops_size:
+            chunk = next(value_sizes, None)
+            if chunk is None:
+                return True  # the value is all measured, and smaller
+            value_size += chunk
+    return False
+
+
+def _json_sizes(value: Any) -> Iterator[int]:
+    """`value`'s JSON length in pieces (one per element or member), so a caller can stop early."""
+    if isinstance(value, list):
+        yield 2
+        for item in value:
+            yield _json_size(item) + 1
+    elif isinstance(value, dict):
+        yield 2
+        for key, item in value.items():
+            yield len(key) + 4 + _json_size(item)
+    else:
+        yield _json_size(value)
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), default=_stand_in))
+
+
+def _stand_in(value: Any) -> Any:
+    """Binary values and child models count by about what they cost on the wire."""
+    return len(value) if isinstance(value, (bytes, bytearray, memoryview)) else _REF_STAND_IN
+
+
+_REF_STAND_IN = "syncstate:" + "0" * 32

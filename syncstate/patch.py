@@ -124,19 +124,21 @@ def apply_patch(
     removed comes back at the end of its dict (JSON objects are unordered, and finding its
     old position would cost time proportional to the dict).
 
-    With ``undo`` (a caller's undo log), the steps that undo the ops are appended there
-    instead, and undoing them on failure is the caller's job (see `Patch`).
+    With ``undo`` (a caller's undo log: an edit transaction's, or a mirror's pending edit),
+    the steps that undo the ops stay appended there on success, so that the caller can take
+    the patch back later at the cost of its ops (run them last to first). On failure only this
+    call's steps are run and removed.
     """
     if not isinstance(ops, Sequence):
         raise PatchError(BAD_OP, f"a patch is a list of operations, not {type(ops).__name__}")
     patch = Patch(doc, [] if undo is None else undo)
+    mark = len(patch.undo_log)
     try:
         for index, op in enumerate(ops):
             patch.apply(index, op)
     except BaseException:
         # (A tracked container's override may raise too: the document must still be restored.)
-        if undo is None:
-            patch.rollback()
+        patch.rollback(mark)
         raise
     return patch.root
 
@@ -215,11 +217,12 @@ class Patch:
 
     def __init__(self, root: Any, undo: list[Undo]) -> None:
         self.root = root
-        self._undo = undo
+        self.undo_log = undo
 
-    def rollback(self) -> None:
-        while self._undo:
-            self._undo.pop()()
+    def rollback(self, mark: int = 0) -> None:
+        """Run the log backwards down to `mark`, the length it had before the steps to undo."""
+        while len(self.undo_log) > mark:
+            self.undo_log.pop()()
 
     def apply(self, index: int, op: Mapping[str, Any] | Op) -> None:
         """Apply op number ``index`` (raw or parsed); PatchError names it on failure."""
@@ -267,7 +270,7 @@ class Patch:
             self.root = old
 
         self.root = value
-        self._undo.append(undo)
+        self.undo_log.append(undo)
 
     def _add(self, segments: list[str], value: Any) -> None:
         if not segments:
@@ -280,14 +283,14 @@ class Patch:
                 self._overwrite(parent, key, value)
             else:
                 parent[key] = value
-                self._undo.append(lambda: parent.pop(key))
+                self.undo_log.append(lambda: parent.pop(key))
             return
         index = _index(parent, segments, len(segments) - 1, for_add=True)
         if index == len(parent):
             parent.append(value)
         else:
             parent.insert(index, value)
-        self._undo.append(lambda: parent.pop(index))
+        self.undo_log.append(lambda: parent.pop(index))
 
     def _remove(self, segments: list[str]) -> Any:
         if not segments:
@@ -296,9 +299,9 @@ class Patch:
         key = _member_key(parent, segments, len(segments) - 1)
         old = parent.pop(key)
         if isinstance(parent, dict):
-            self._undo.append(lambda: parent.__setitem__(key, old))
+            self.undo_log.append(lambda: parent.__setitem__(key, old))
         else:
-            self._undo.append(lambda: parent.insert(key, old))
+            self.undo_log.append(lambda: parent.insert(key, old))
         return old
 
     def _replace(self, segments: list[str], value: Any) -> None:
@@ -311,7 +314,7 @@ class Patch:
     def _overwrite(self, container: Any, key: Any, value: Any) -> None:
         old = container[key]
         container[key] = value
-        self._undo.append(lambda: container.__setitem__(key, old))
+        self.undo_log.append(lambda: container.__setitem__(key, old))
 
     def _move(self, source: list[str], target: list[str]) -> None:
         if source == target:

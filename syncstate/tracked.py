@@ -6,9 +6,12 @@ inside it. Each node knows its parent and its key there, so a mutation deep insi
 value, no copy. A node lives in one place only: putting a node that already lives elsewhere
 into a tree copies it, so that one object never stands for two paths.
 
-List indexes kept in the nodes are hints: inserting at the front shifts every later element,
-and fixing them all would cost O(n) per insert. A node checks its hint when it needs its path
-(O(1) when right) and searches its parent only when the hint is stale.
+A list element's index is kept exactly, but through a map: the element stores a key `k` and
+its list a sign and a base, index = sign * k + base. Inserting or removing shifts one side of
+the list: the base moves for the longer side and only the shorter side is renumbered, so a
+change at either end renumbers nothing, `reverse()` flips the sign in O(1), and `sort()`
+renumbers once, in the same pass as the sort. A node finds its index in O(1), always
+(docs/design.md, "List indexes").
 """
 
 from __future__ import annotations
@@ -72,14 +75,10 @@ class _Node:
                 segments.reverse()
                 return parent, segments
             key = node._key
-            stale = isinstance(parent, list) and not (
-                0 <= key < len(parent) and list.__getitem__(parent, key) is node
-            )
-            if stale:
-                key = _index_by_identity(parent, node)  # type: ignore[arg-type]
-                if key < 0:
-                    return None
-                node._key = key
+            if isinstance(parent, TrackedList):
+                key = parent._sign * key + parent._base
+                if not (0 <= key < len(parent) and list.__getitem__(parent, key) is node):
+                    return None  # no longer in this list: a detached leftover
             segments.append(key)
             node = parent  # type: ignore[assignment]
 
@@ -105,13 +104,6 @@ class _Node:
 _NO_VALUE = object()
 
 
-def _index_by_identity(items: list[Any], node: object) -> int:
-    for i, item in enumerate(list.__iter__(items)):
-        if item is node:
-            return i
-    return -1
-
-
 def _escape(key: str | int) -> str:
     return format_pointer([key])
 
@@ -134,6 +126,8 @@ def reattach_children(node: Any) -> None:
         if isinstance(node, list)
         else (dict.items(node) if isinstance(node, dict) else ())
     )
+    if isinstance(node, TrackedList):
+        node._sign, node._base = 1, 0
     for key, child in children:
         _attach(child, node, key)
 
@@ -189,12 +183,42 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
 class TrackedList(_Node, list[Any]):
     """A list that turns its mutations into ops; see the module docstring."""
 
-    __slots__ = ("_key", "_parent")
+    __slots__ = ("_base", "_key", "_parent", "_sign")
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._parent = None
         self._key = None
+        self._sign = 1
+        self._base = 0
+
+    # -- index bookkeeping: a child at index i stores the key (i - base) * sign
+
+    def _stored(self, index: int) -> int:
+        return (index - self._base) * self._sign
+
+    def _renumber(self, start: int, stop: int) -> None:
+        """Give the children at [start, stop) the keys of the places they are at now."""
+        sign, base = self._sign, self._base
+        for i, item in enumerate(list.__getitem__(self, slice(start, stop)), start):
+            if isinstance(item, _Node):
+                item._key = (i - base) * sign
+
+    def _shifted(self, start: int, stop: int, delta: int) -> None:
+        """Places [start, stop) now hold new children and those after them moved by `delta`.
+
+        Renumbers the shorter side only: the front explicitly, or the tail by moving the base
+        (and then the front explicitly), so a change near either end costs O(1).
+        """
+        if delta and start < len(self) - stop:
+            self._base += delta
+            self._renumber(0, stop)
+        else:
+            self._renumber(start, len(self))
+
+    def _reindexed(self) -> None:
+        self._sign, self._base = 1, 0
+        self._renumber(0, len(self))
 
     def _position(self, index: SupportsIndex, inserting: bool = False) -> int:
         i = operator.index(index)
@@ -212,24 +236,26 @@ class TrackedList(_Node, list[Any]):
             self._set_slice(index, value)
             return
         i = self._position(index)
-        new = wrap(value, self, i)
+        new = wrap(value, self, self._stored(i))
         old = list.__getitem__(self, i)
         list.__setitem__(self, i, new)
         _detach(old)
 
         def undo() -> None:
             list.__setitem__(self, i, old)
-            _attach(old, self, i)
+            _attach(old, self, self._stored(i))
 
         self._emit([("replace", _escape(i), new)], undo)
 
     def insert(self, index: SupportsIndex, value: Any) -> None:
         i = self._position(index, inserting=True)
-        new = wrap(value, self, i)
+        new = wrap(value, self, None)
         list.insert(self, i, new)
+        self._shifted(i, i + 1, 1)
 
         def undo() -> None:
             list.pop(self, i)
+            self._shifted(i, i, -1)
             _detach(new)
 
         self._emit([("add", _escape(i), new)], undo)
@@ -239,7 +265,7 @@ class TrackedList(_Node, list[Any]):
 
     def extend(self, values: Iterable[Any]) -> None:
         start = len(self)
-        new = [wrap(v, self, start + j) for j, v in enumerate(list(values))]
+        new = [wrap(v, self, self._stored(start + j)) for j, v in enumerate(list(values))]
         list.extend(self, new)
         self._emit([("add", _escape(start + j), v) for j, v in enumerate(new)], None)
 
@@ -260,11 +286,13 @@ class TrackedList(_Node, list[Any]):
             raise IndexError("pop from empty list")
         i = self._position(index)
         old = list.pop(self, i)
+        self._shifted(i, i, -1)
         _detach(old)
 
         def undo() -> None:
             list.insert(self, i, old)
-            _attach(old, self, i)
+            _attach(old, self, None)
+            self._shifted(i, i + 1, 1)
 
         self._emit([("remove", _escape(i), _NO_VALUE)], undo)
         return old
@@ -276,9 +304,14 @@ class TrackedList(_Node, list[Any]):
         if not isinstance(index, slice):
             self.pop(index)
             return
-        doomed = sorted(range(*index.indices(len(self))), reverse=True)
+        start, stop, step = index.indices(len(self))
+        doomed = sorted(range(start, stop, step), reverse=True)
         for i in doomed:
             _detach(list.pop(self, i))
+        if step == 1:
+            self._shifted(start, start, -len(doomed))
+        else:
+            self._reindexed()
         self._emit([("remove", _escape(i), _NO_VALUE) for i in doomed], None)
 
     def _set_slice(self, index: slice, values: Iterable[Any]) -> None:
@@ -296,8 +329,9 @@ class TrackedList(_Node, list[Any]):
             return
         stop = max(stop, start)
         old = list.__getitem__(self, slice(start, stop))
-        wrapped = [wrap(v, self, start + j) for j, v in enumerate(new_values)]
+        wrapped = [wrap(v, self, None) for v in new_values]
         list.__setitem__(self, slice(start, stop), wrapped)
+        self._shifted(start, start + len(wrapped), len(wrapped) - len(old))
         kept = {id(item) for item in wrapped}
         for item in old:
             if id(item) not in kept:
@@ -312,14 +346,17 @@ class TrackedList(_Node, list[Any]):
         for item in list.__iter__(self):
             _detach(item)
         list.clear(self)
+        self._sign, self._base = 1, 0
         self._emit([("replace", "", [])], None)
 
     def sort(self, *, key: Any = None, reverse: bool = False) -> None:
         list.sort(self, key=key, reverse=reverse)
+        self._reindexed()
         self._emit([("replace", "", self)], None)
 
     def reverse(self) -> None:
         list.reverse(self)
+        self._sign, self._base = -self._sign, len(self) - 1 - self._base
         self._emit([("replace", "", self)], None)
 
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { type MirrorError, type Operation, Mirror, PatchError } from '../src/core';
+import { type MirrorError, type Operation, Mirror, PatchError, applyPatch } from '../src/core';
 
 interface Sent {
   data: Record<string, unknown>;
@@ -276,6 +276,55 @@ describe('Mirror: cost follows the change', () => {
     kernel([replace('/items/5/done', true)]);
     expect(mirror.get('items')).toBe(items);
     expect(changes[1]).toEqual([replace('/items/5/done', true)]);
+  });
+});
+
+describe('Mirror: with an edit pending, cost follows the change', () => {
+  /** 10,000 rows behind a proxy that counts every element read: a copy or a diff of the list reads them all. */
+  const countedRows = () => {
+    const reads = { count: 0 };
+    const rows = Array.from({ length: 10_000 }, (_, i) => ({ id: i, done: false }));
+    const items = new Proxy(rows, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^[0-9]+$/.test(key)) {
+          reads.count++;
+        }
+        return Reflect.get(target, key, receiver);
+      }
+    });
+    return { items, reads };
+  };
+
+  it('edits, applies kernel patches and takes answers without reading the rest of the list', () => {
+    const { items, reads } = countedRows();
+    const { mirror, kernel, changes } = setup({ items, count: 0 });
+    mirror.patch([replace('/items/5/done', true)]);
+    kernel([replace('/items/7/done', true)]); // elsewhere in the same list
+    kernel([{ op: 'add', path: '/items/10000', value: { id: 10000, done: false } }]); // an append
+    mirror.patch([replace('/items/9/done', true)]); // queued
+    kernel([replace('/items/5/done', true)], ['c:1']); // the answer, as the edit was
+    kernel([replace('/items/9/done', 'coerced')], ['c:2']); // an answer that differs
+    expect(reads.count).toBeLessThan(100);
+    expect(mirror.get('items')).toBe(items); // one document: no field was copied
+    const shown = (mirror.get('items') as { done: unknown }[]).slice(0, 10).map(row => row.done);
+    expect(shown).toEqual([false, false, false, false, false, true, false, true, false, 'coerced']);
+    expect(changes.slice(1)).toEqual([
+      [replace('/items/7/done', true)],
+      [{ op: 'add', path: '/items/10000', value: { id: 10000, done: false } }],
+      [replace('/items/9/done', true)],
+      [replace('/items/9/done', 'coerced')]
+    ]);
+  });
+
+  it('reports the change exactly when a kernel insert moves the row a pending edit is on', () => {
+    const { mirror, kernel, changes } = setup({ items: [{ id: 0 }, { id: 1 }, { id: 2 }], count: 0 });
+    let shown = structuredClone(mirror.state);
+    mirror.on('change', (ops: Operation[]) => (shown = applyPatch(shown, ops) as typeof shown));
+    mirror.patch([{ op: 'add', path: '/items/1/done', value: true }]);
+    kernel([{ op: 'add', path: '/items/0', value: { id: -1 } }]);
+    expect(mirror.get('items')).toEqual([{ id: -1 }, { id: 0, done: true }, { id: 1 }, { id: 2 }]); // replayed as sent
+    expect(shown).toEqual(mirror.state);
+    expect(changes.length).toBe(2);
   });
 });
 

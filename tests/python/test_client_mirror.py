@@ -11,7 +11,7 @@ import pytest
 from fakes import FakeManager
 
 from syncstate.client import Mirror
-from syncstate.patch import PatchError, json_equal
+from syncstate.patch import PatchError, apply_patch, json_copy, json_equal
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "mirror_scenarios.json"
 SCENARIOS = json.loads(VECTORS.read_text())["scenarios"]
@@ -88,8 +88,9 @@ def test_no_copy_of_the_state_when_nothing_is_pending() -> None:
     )
     assert mirror.state is mirror.confirmed and mirror.state["rows"] is rows
     mirror.patch([{"op": "replace", "path": "/n", "value": 1}])
-    # Pending: only the edited field is copied, the big one is still shared.
+    # Pending: the edit is applied in place; `confirmed` is then a copy made on demand.
     assert mirror.state is not mirror.confirmed and mirror.state["rows"] is rows
+    assert mirror.confirmed["n"] == 0 and mirror.state["n"] == 1
     mirror.handle(
         {
             "method": "patch",
@@ -99,6 +100,68 @@ def test_no_copy_of_the_state_when_nothing_is_pending() -> None:
         }
     )
     assert mirror.state is mirror.confirmed and mirror.settled
+
+
+class CountedRows(list[Any]):
+    """A list that counts element reads and iterations: a copy or a diff of it reads them all."""
+
+    reads = 0
+
+    def __getitem__(self, index: Any) -> Any:
+        CountedRows.reads += 1
+        return super().__getitem__(index)
+
+    def __iter__(self) -> Any:
+        CountedRows.reads += len(self)
+        return super().__iter__()
+
+
+def test_with_an_edit_pending_kernel_patches_and_answers_touch_only_their_rows() -> None:
+    rows = CountedRows({"id": i, "done": False} for i in range(10_000))
+    mirror, _ = make({"rows": [], "n": 0})
+    mirror.state["rows"] = rows  # the mirror copies what it is opened with; count this one
+    seen: list[Any] = []
+    mirror.observe(seen.append)
+    CountedRows.reads = 0
+
+    def kernel(ops: list[Any], ack: list[str] | None = None) -> None:
+        mirror.handle(
+            {"method": "patch", "version": mirror.version + 1, "ack": ack or [], "ops": ops}
+        )
+
+    mirror.patch([{"op": "replace", "path": "/rows/5/done", "value": True}])
+    kernel([{"op": "replace", "path": "/rows/7/done", "value": True}])
+    kernel([{"op": "add", "path": "/rows/10000", "value": {"id": 10000, "done": False}}])
+    mirror.patch([{"op": "replace", "path": "/rows/9/done", "value": True}])
+    kernel([{"op": "replace", "path": "/rows/5/done", "value": True}], ["c:1"])
+    kernel([{"op": "replace", "path": "/rows/9/done", "value": "coerced"}], ["c:2"])
+    assert CountedRows.reads < 100
+    assert mirror.state["rows"] is rows and mirror.settled  # one document, never copied
+    assert [r["done"] for r in rows[:10]] == [False] * 5 + [True, False, True, False, "coerced"]
+    assert seen[1:] == [
+        [{"op": "replace", "path": "/rows/7/done", "value": True}],
+        [{"op": "add", "path": "/rows/10000", "value": {"id": 10000, "done": False}}],
+        [{"op": "replace", "path": "/rows/9/done", "value": True}],
+        [{"op": "replace", "path": "/rows/9/done", "value": "coerced"}],
+    ]
+
+
+def test_a_kernel_insert_under_a_pending_edit_reports_the_exact_change() -> None:
+    mirror, _ = make({"rows": [{"id": 0}, {"id": 1}]})
+    shown = json_copy(mirror.state)
+    mirror.observe(lambda ops: apply_patch(shown, json_copy(ops)))
+    mirror.patch([{"op": "add", "path": "/rows/1/done", "value": True}])
+    mirror.handle(
+        {
+            "method": "patch",
+            "version": 1,
+            "ack": [],
+            "ops": [{"op": "add", "path": "/rows/0", "value": {"id": -1}}],
+        }
+    )
+    assert mirror.state == {"rows": [{"id": -1}, {"id": 0, "done": True}, {"id": 1}]}
+    assert shown == mirror.state
+    assert mirror.confirmed == {"rows": [{"id": -1}, {"id": 0}, {"id": 1}]}
 
 
 def test_local_refusals_change_nothing() -> None:

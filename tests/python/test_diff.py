@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -9,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncstate.diff import diff
+import syncstate.diff
+from syncstate.diff import diff, edit_script
 from syncstate.patch import apply_patch, json_copy, json_equal
 
 json_values = st.recursive(
@@ -45,8 +47,10 @@ def edited(draw: st.DrawFn, value: Any) -> Any:
 
 
 def check(a: Any, b: Any) -> list[dict[str, Any]]:
-    ops = diff(a, b)
-    assert json_equal(apply_patch(json_copy(a), json_copy(ops)), b)
+    """The edit script from a to b, checked to apply, as is the cheaper form `diff` picks."""
+    ops = edit_script(a, b)
+    for patch in (ops, diff(a, b)):
+        assert json_equal(apply_patch(json_copy(a), json_copy(patch)), b)
     return ops
 
 
@@ -217,3 +221,49 @@ def test_usual_list_edits_give_one_op(edit: Any, ops: list[dict[str, Any]]) -> N
     assert all(op["value"] is row for op in got if op["op"] == "add")
     # At most the one pair of rows where the edit is gets compared.
     assert Row.looks < 20
+
+
+# --- the cheaper form ---------------------------------------------------------------------
+
+
+def wire_size(ops: list[dict[str, Any]]) -> int:
+    return len(json.dumps(ops, separators=(",", ":")))
+
+
+def test_emptying_a_big_list_is_one_replace() -> None:
+    rows = [{"id": i, "done": False} for i in range(ROWS)]
+    assert diff(rows, [], "/rows") == [{"op": "replace", "path": "/rows", "value": []}]
+
+
+@pytest.mark.parametrize(
+    "make_new",
+    [
+        lambda rows: [],
+        lambda rows: sorted(rows, key=lambda r: -r["id"]),
+        lambda rows: [{**r, "done": True} for r in rows],
+        lambda rows: rows[::2],
+        lambda rows: [{"id": -1}],
+    ],
+)
+def test_an_assignment_costs_at_most_about_the_new_value(make_new: Any) -> None:
+    rows = [{"id": i, "label": f"item {i}", "done": False} for i in range(1000)]
+    new = make_new(rows)
+    ops = diff(rows, new, "/rows")
+    assert json_equal(apply_patch({"rows": json_copy(rows)}, json_copy(ops)), {"rows": new})
+    assert wire_size(ops) <= max(1.1 * len(json.dumps(new, separators=(",", ":"))), 200)
+
+
+def test_few_changes_stay_ops() -> None:
+    rows = [{"id": i, "done": False} for i in range(100)]
+    new = [*rows[:10], {"id": 10, "done": True}, *rows[11:], {"id": 100, "done": False}]
+    assert [op["op"] for op in diff(rows, new)] == ["replace", "add"]
+
+
+def test_measuring_stops_at_the_smaller_side(monkeypatch: pytest.MonkeyPatch) -> None:
+    measured: list[Any] = []
+    size = syncstate.diff._json_size
+    monkeypatch.setattr(syncstate.diff, "_json_size", lambda v: measured.append(v) or size(v))
+    old = list(range(ROWS))
+    new = [*old[:-3], -1, -2, -3]  # three changes at the end of a long list
+    assert len(diff(old, new)) == 3
+    assert len(measured) < 100  # about the ops' bytes of it, not the 10,000 elements

@@ -3,27 +3,33 @@
  * the mirror keeps the *confirmed* state (as of the last kernel message) and its own
  * *pending* edits, and shows the *visible* state = confirmed + pending replayed on top.
  *
- * Cost follows the change: with nothing pending, visible IS confirmed and kernel ops are
- * applied once, in place. With edits pending, visible is a shallow copy of confirmed that
- * owns deep copies of just the fields those edits touch.
+ * Cost follows the change: there is one document, the visible state. Pending edits are applied
+ * to it in place with undo logs, so the confirmed state is the visible one with those logs
+ * undone. A kernel patch undoes the pending edits, applies its ops, and redoes the edits still
+ * pending: O(ops), never a copy of a field. The change it reports is found by comparing only
+ * the places those ops touch (docs/design.md, "Pending edits without copies").
  */
 
 import { MessageError, putBuffers, takeBuffers, toArrayBuffer, toDataView } from './buffers';
 import { Emitter, type Listener } from './events';
-import { type Binary, isObject, jsonClone, setOwn } from './json';
+import { type Binary, isObject, jsonClone, jsonEqual } from './json';
 import { checkLimits } from './limits';
 import {
   type Operation,
   PatchError,
+  type Undo,
   affects,
+  applyLogged,
   applyPatch,
   changedPointers,
   diff,
   formatPointer,
   interferes,
+  overlaps,
   parsePointer,
   pointersOf,
   resolve,
+  undoAll,
   validateOperation
 } from './patch';
 
@@ -70,6 +76,64 @@ interface Edit {
   /** The top-level fields the ops read or write. */
   fields: Set<string>;
   sent: boolean;
+  /** Undoes `ops` as they were applied to the visible state. */
+  undo: Undo[];
+}
+
+const ARRAY_INDEX = /^(0|[1-9][0-9]*|-)$/;
+
+/** Whether `op` inserts or removes at an array index (moving the later elements), or moves. */
+function shifts(op: Operation): boolean {
+  if (op.op === 'move') {
+    return true;
+  }
+  const last = op.path.slice(op.path.lastIndexOf('/') + 1);
+  return (op.op === 'add' || op.op === 'remove' || op.op === 'copy') && ARRAY_INDEX.test(last);
+}
+
+/** Whether an insert or removal at `at` moves what `other` points at (a later element or inside one). */
+function movesUnder(at: readonly string[], other: readonly string[]): boolean {
+  const depth = at.length - 1;
+  if (depth < 0 || other.length <= depth || !at.slice(0, depth).every((s, i) => s === other[i])) {
+    return false;
+  }
+  const index = at[depth];
+  const target = other[depth];
+  return index !== '-' && (target === '-' || (ARRAY_INDEX.test(target) && Number(target) >= Number(index)));
+}
+
+/** Whether two ops touch disjoint places that neither moves: applied in either order, each does the same. */
+function commutes(x: Operation, y: Operation): boolean {
+  const xs = pointersOf(x).map(parsePointer);
+  const ys = pointersOf(y).map(parsePointer);
+  return xs.every(px =>
+    ys.every(py => !overlaps(px, py) && !(shifts(x) && movesUnder(px, py)) && !(shifts(y) && movesUnder(py, px)))
+  );
+}
+
+const ABSENT = Symbol('absent');
+
+function valueAt(doc: unknown, segments: readonly string[]): unknown {
+  try {
+    return resolve(doc, segments);
+  } catch {
+    return ABSENT;
+  }
+}
+
+/** The ops that turn `before` into `after`, both found at `segments` (ABSENT where nothing is). */
+function diffAt(segments: readonly string[], before: unknown, after: unknown): Operation[] {
+  const path = formatPointer(segments);
+  if (before === ABSENT) {
+    return after === ABSENT ? [] : [{ op: 'add', path, value: after }];
+  }
+  return after === ABSENT ? [{ op: 'remove', path }] : diff(before, after, path);
+}
+
+/** Where a rebuild must compare before and after; kernel ops elsewhere are reported as they are. */
+interface Watch {
+  direct: Operation[];
+  points: string[][];
 }
 
 function randomId(): string {
@@ -136,10 +200,8 @@ export class Mirror extends Emitter implements AnyModel {
   private readonly sendToKernel: MirrorOptions['send'];
   private readonly getModel: MirrorOptions['getModel'];
   private confirmedVersion: number;
-  private confirmed: Record<string, unknown>;
+  /** The visible state: the confirmed one with the pending edits applied in place. */
   private visible: Record<string, unknown>;
-  /** Fields of `visible` that are its own copies; the others are shared with `confirmed`. */
-  private owned = new Set<string>();
   /** Own edits not yet answered, in order; only the last may be unsent, later edits are combined into it. */
   private pending: Edit[] = [];
   /** The id of the edit awaiting its answer (even if replay dropped it locally). */
@@ -154,7 +216,7 @@ export class Mirror extends Emitter implements AnyModel {
     super();
     this.modelId = options.modelId;
     this.clientId = options.clientId ?? randomId();
-    this.confirmed = this.visible = options.state;
+    this.visible = options.state;
     this.confirmedVersion = options.version;
     this.sendToKernel = options.send;
     this.getModel = options.getModel;
@@ -200,16 +262,9 @@ export class Mirror extends Emitter implements AnyModel {
     if (!edit.length) {
       return;
     }
-    this.own(fields);
-    try {
-      applyPatch(this.visible, edit);
-    } catch (error) {
-      if (!this.pending.length) {
-        this.shareAll();
-      }
-      throw error;
-    }
-    this.enqueue(edit, fields);
+    const undo: Undo[] = [];
+    applyLogged(this.visible, edit, undo); // a PatchError leaves everything as it was
+    this.enqueue(edit, fields, undo);
     this.emitChange(edit);
     this.flush();
   }
@@ -336,10 +391,18 @@ export class Mirror extends Emitter implements AnyModel {
       }
       return;
     }
-    const fields = this.diffedFields(ops);
-    const before = this.snapshot(fields);
+    const answered = this.pending.filter(edit => ack.includes(edit.id));
+    let change: Operation[] = [];
     try {
-      applyPatch(this.confirmed, ops);
+      if (!this.pending.length) {
+        applyPatch(this.visible, ops);
+        change = ops;
+      } else if (answered.every((edit, i) => this.pending[i] === edit) && jsonEqual(answered.flatMap(e => e.ops), ops)) {
+        // The kernel did just what the answered edits did: the visible state is already right.
+        this.pending = this.pending.slice(answered.length);
+      } else {
+        change = this.rebuild(ops, new Set(answered));
+      }
     } catch (error) {
       if (!(error instanceof PatchError)) {
         throw error;
@@ -351,11 +414,6 @@ export class Mirror extends Emitter implements AnyModel {
     if (this.inFlight !== null && ack.includes(this.inFlight)) {
       this.inFlight = null;
     }
-    this.pending = this.pending.filter(edit => !ack.includes(edit.id));
-    this.replay();
-    // Fields no pending edit involves changed exactly as the kernel says; the others by diff.
-    const direct = ops.filter(op => !pointersOf(op).some(p => fields.has(parsePointer(p)[0])));
-    const change = [...direct, ...fieldDiff(before, this.visible, fields)];
     for (const edit of this.pending) {
       // Rebase when nothing it touches moved: the edit means the same on the new state.
       if (!edit.sent && edit.base === version - 1 && !interferes(change, edit.ops)) {
@@ -378,14 +436,10 @@ export class Mirror extends Emitter implements AnyModel {
     if (!this.pending.some(edit => ack.includes(edit.id)) && !ack.includes(this.inFlight ?? '')) {
       return;
     }
-    const before = this.visible;
-    const fields = new Set(this.owned);
     if (this.inFlight !== null && ack.includes(this.inFlight)) {
       this.inFlight = null;
     }
-    this.pending = this.pending.filter(edit => !ack.includes(edit.id));
-    this.replay();
-    this.emitChange(fieldDiff(before, this.visible, fields));
+    this.emitChange(this.rebuild([], new Set(this.pending.filter(edit => ack.includes(edit.id)))));
     this.flush();
   }
 
@@ -398,16 +452,12 @@ export class Mirror extends Emitter implements AnyModel {
       this.checkVersion(version); // another frontend's edit: nothing of ours changes
       return;
     }
-    const before = this.visible;
-    const fields = this.owned;
     // A rejection takes its followers with it: unsent edits were made on top of the rejected one.
     const followers = id === this.inFlight ? this.pending.filter(edit => !edit.sent) : [];
     if (id === this.inFlight) {
       this.inFlight = null;
     }
-    this.pending = this.pending.filter(edit => edit.id !== id && !followers.includes(edit));
-    this.replay();
-    this.emitChange(fieldDiff(before, this.visible, fields));
+    this.emitChange(this.rebuild([], new Set(this.pending.filter(edit => edit.id === id || followers.includes(edit)))));
     const error: MirrorError = { id, code, message: typeof text === 'string' ? text : code };
     this.emit('error', error);
     followers.forEach(edit => this.emitDropped(edit, `it was made on top of the rejected edit ${id}`));
@@ -423,45 +473,103 @@ export class Mirror extends Emitter implements AnyModel {
     if (!this.syncing && version <= this.confirmedVersion) {
       return; // the reply to another frontend's sync: nothing new
     }
-    const before = this.visible;
-    this.confirmed = state;
+    const before = this.visible; // left as it is: nothing shares it any more
+    this.visible = state;
     this.confirmedVersion = version;
     this.syncing = false;
-    this.replay(); // an edit still in flight stays so: its answer is on the way
+    this.redo(); // an edit still in flight stays so: its answer is on the way
     this.emitChange(fieldDiff(before, this.visible, new Set([...Object.keys(before), ...Object.keys(this.visible)])));
     this.flush();
   }
 
   // ---------------------------------------------------------------- confirmed / pending / visible
 
-  /** Makes `visible` own copies of `fields`, so that edits there do not reach `confirmed`. */
-  private own(fields: Iterable<string>): void {
-    if (this.visible === this.confirmed) {
-      this.visible = { ...this.confirmed };
+  /**
+   * Takes the pending edits off the visible state, applies `kernelOps`, drops the `leaving`
+   * edits and redoes the others (dropping those that no longer apply). Returns the change of
+   * the visible state. On a PatchError from `kernelOps` everything is put back and it rethrows.
+   */
+  private rebuild(kernelOps: readonly Operation[], leaving: ReadonlySet<Edit>): Operation[] {
+    const { direct, points } = this.watch(kernelOps, leaving);
+    const touched = [...kernelOps, ...this.pending.flatMap(edit => edit.ops)].flatMap(pointersOf).map(parsePointer);
+    const before = points.map(point => {
+      const value = valueAt(this.visible, point);
+      // A value that an op changes inside (rather than replaces) must be copied to be compared.
+      const inside = touched.some(path => path.length > point.length && overlaps(point, path));
+      return inside && value !== ABSENT ? jsonClone(value) : value;
+    });
+    for (const edit of [...this.pending].reverse()) {
+      undoAll(edit.undo);
     }
-    for (const field of fields) {
-      if (!this.owned.has(field)) {
-        this.owned.add(field);
-        if (Object.hasOwn(this.confirmed, field)) {
-          setOwn(this.visible, field, jsonClone(this.confirmed[field]));
+    try {
+      applyPatch(this.visible, kernelOps);
+    } catch (error) {
+      this.redo();
+      throw error;
+    }
+    this.pending = this.pending.filter(edit => !leaving.has(edit));
+    this.redo();
+    return [...direct, ...points.flatMap((point, i) => diffAt(point, before[i], valueAt(this.visible, point)))];
+  }
+
+  /**
+   * Which kernel ops a rebuild reports as they are (those that commute with every pending
+   * edit and with everything watched) and where it compares: at the ops of the leaving
+   * edits, of the kernel ops that do not commute, and of the staying edits those touch. When
+   * a watched op inserts into or removes from an array, the comparison covers its whole field.
+   */
+  private watch(kernelOps: readonly Operation[], leaving: ReadonlySet<Edit>): Watch {
+    const pendingOps = this.pending.flatMap(edit => edit.ops);
+    const watched = new Set<Operation>(this.pending.filter(edit => leaving.has(edit)).flatMap(edit => edit.ops));
+    kernelOps.filter(op => !pendingOps.every(p => commutes(op, p))).forEach(op => watched.add(op));
+    const clashes = (op: Operation): boolean => [...watched].some(w => w !== op && !commutes(op, w));
+    for (let grown = true; grown; ) {
+      grown = false;
+      for (const edit of this.pending) {
+        if (!edit.ops.every(op => watched.has(op)) && edit.ops.some(clashes)) {
+          edit.ops.forEach(op => watched.add(op));
+          grown = true;
+        }
+      }
+      for (const op of kernelOps) {
+        if (!watched.has(op) && clashes(op)) {
+          watched.add(op);
+          grown = true;
         }
       }
     }
+    if (![...watched].some(shifts)) {
+      const points = [...watched].flatMap(changedPointers).map(parsePointer);
+      const outermost = points.filter(
+        (p, i) => !points.some((q, j) => (q.length < p.length || (q.length === p.length && j < i)) && overlaps(p, q))
+      );
+      return { direct: kernelOps.filter(op => !watched.has(op)), points: outermost };
+    }
+    const fieldsOfOp = (op: Operation): string[] => pointersOf(op).map(p => parsePointer(p)[0]);
+    const fields = new Set([...pendingOps, ...kernelOps].filter(op => watched.has(op)).flatMap(fieldsOfOp));
+    for (let grown = true; grown; ) {
+      grown = false;
+      for (const op of kernelOps) {
+        const mine = fieldsOfOp(op);
+        if (mine.some(f => fields.has(f)) && !mine.every(f => fields.has(f))) {
+          mine.forEach(f => fields.add(f));
+          grown = true;
+        }
+      }
+    }
+    return {
+      direct: kernelOps.filter(op => !fieldsOfOp(op).some(f => fields.has(f))),
+      points: [...fields].map(field => [field])
+    };
   }
 
-  private shareAll(): void {
-    this.visible = this.confirmed;
-    this.owned = new Set();
-  }
-
-  /** Rebuilds visible state from confirmed state and the pending edits; those that no longer apply are dropped. */
-  private replay(): void {
-    this.shareAll();
+  /** Applies the pending edits to the visible state again; those that no longer apply are dropped. */
+  private redo(): void {
     const dropped: Edit[] = [];
     this.pending = this.pending.filter(edit => {
-      this.own(edit.fields);
+      edit.undo = [];
       try {
-        applyPatch(this.visible, edit.ops);
+        applyLogged(this.visible, edit.ops, edit.undo);
         return true;
       } catch (error) {
         if (!(error instanceof PatchError)) {
@@ -474,53 +582,20 @@ export class Mirror extends Emitter implements AnyModel {
     // A sent edit dropped here still gets its answer from the kernel; an unsent one never
     // will, so it is reported now rather than lost silently.
     dropped.filter(edit => !edit.sent).forEach(edit => this.emitDropped(edit, 'it no longer applies to the kernel state'));
-    if (!this.pending.length) {
-      this.shareAll();
-    }
   }
 
-  /**
-   * The fields whose visible change must be found by diff: those pending edits touch, plus
-   * any field a kernel op ties to them (a move or copy across fields).
-   */
-  private diffedFields(ops: readonly Operation[]): Set<string> {
-    const fields = new Set(this.owned);
-    for (let grown = fields.size > 0; grown; ) {
-      grown = false;
-      for (const op of ops) {
-        const touched = pointersOf(op).map(p => parsePointer(p)[0]);
-        if (touched.some(f => fields.has(f)) && !touched.every(f => fields.has(f))) {
-          touched.forEach(f => fields.add(f));
-          grown = true;
-        }
-      }
-    }
-    return fields;
-  }
-
-  /** The visible values of `fields`, safe from the coming in-place change of `confirmed`. */
-  private snapshot(fields: Set<string>): Record<string, unknown> {
-    const copy: Record<string, unknown> = {};
-    for (const field of fields) {
-      if (Object.hasOwn(this.visible, field)) {
-        const value = this.visible[field];
-        setOwn(copy, field, this.owned.has(field) ? value : jsonClone(value));
-      }
-    }
-    return copy;
-  }
-
-  private enqueue(ops: Operation[], fields: Set<string>): void {
+  private enqueue(ops: Operation[], fields: Set<string>, undo: Undo[]): void {
     const last = this.pending[this.pending.length - 1];
     if (last && !last.sent) {
       ops.forEach(op => combine(last.ops, op));
       fields.forEach(field => last.fields.add(field));
+      last.undo.push(...undo);
     } else {
       // a copy: later edits are combined into it, and `ops` also went to change listeners
       const id = `${this.clientId}:${++this.editCount}`;
       const combined: Operation[] = [];
       ops.forEach(op => combine(combined, op));
-      this.pending.push({ id, base: this.confirmedVersion, ops: combined, fields, sent: false });
+      this.pending.push({ id, base: this.confirmedVersion, ops: combined, fields, sent: false, undo });
     }
   }
 

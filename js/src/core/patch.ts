@@ -33,7 +33,7 @@ export class PatchError extends Error {
 }
 
 type Container = Record<string, unknown> | unknown[];
-type Undo = () => void;
+export type Undo = () => void;
 
 // ---------------------------------------------------------------- pointers
 
@@ -215,19 +215,33 @@ function applyOperation(doc: unknown, op: Operation, undo: Undo[]): unknown {
  * operation replaced the root).
  */
 export function applyPatch(doc: unknown, ops: readonly Operation[]): unknown {
-  const undo: Undo[] = [];
+  return applyLogged(doc, ops, []);
+}
+
+/**
+ * `applyPatch` that also appends, on success, the steps that undo it to `undo` (run them
+ * last to first). Undoing costs what the ops cost, so a patch can be taken back without a
+ * copy of the document.
+ */
+export function applyLogged(doc: unknown, ops: readonly Operation[], undo: Undo[]): unknown {
+  const start = undo.length;
   let root = doc;
   try {
     for (const op of ops) {
       root = applyOperation(root, op, undo);
     }
   } catch (error) {
-    for (let i = undo.length - 1; i >= 0; i--) {
-      undo[i]();
-    }
+    undoAll(undo.splice(start));
     throw error;
   }
   return root;
+}
+
+/** Runs undo steps last to first. */
+export function undoAll(undo: readonly Undo[]): void {
+  for (let i = undo.length - 1; i >= 0; i--) {
+    undo[i]();
+  }
 }
 
 // ---------------------------------------------------------------- what an operation touches

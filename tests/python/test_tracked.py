@@ -1,0 +1,128 @@
+"""List index bookkeeping: exact paths after any reorder, at a cost that follows the change."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fakes import FakeManager, Frontend
+from traitlets import List
+
+import syncstate
+from syncstate.tracked import TrackedList
+
+
+class Table(syncstate.Model):
+    rows = List().tag(sync=True)
+
+
+ROWS = 1000
+
+
+@pytest.fixture
+def renumbered(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many children each renumbering visited, in order."""
+    counts: list[int] = []
+    renumber = TrackedList._renumber
+
+    def counting(self: TrackedList, start: int, stop: int) -> None:
+        counts.append(max(0, min(stop, len(self)) - start))
+        renumber(self, start, stop)
+
+    monkeypatch.setattr(TrackedList, "_renumber", counting)
+    return counts
+
+
+def assert_paths_exact(items: TrackedList) -> None:
+    for i, row in enumerate(items):
+        where = row._locate()
+        assert where is not None and where[1] == [i]
+
+
+Reorder = Callable[[TrackedList], Any]
+
+#: What each reorder may renumber: about the change, not the list.
+REORDERS: list[tuple[str, Reorder, int]] = [
+    ("insert(0)", lambda v: v.insert(0, {"t": -1}), 1),
+    ("pop(0)", lambda v: v.pop(0), 0),
+    ("insert near the end", lambda v: v.insert(len(v) - 2, {"t": -1}), 3),
+    ("del front slice", lambda v: v.__delitem__(slice(0, 3)), 0),
+    ("front slice grows", lambda v: v.__setitem__(slice(0, 1), [{"t": -1}, {"t": -2}]), 2),
+    ("reverse", lambda v: v.reverse(), 0),
+    ("remove the first", lambda v: v.remove(v[0]), 0),
+]
+
+
+@pytest.mark.parametrize(("name", "reorder", "most"), REORDERS, ids=[r[0] for r in REORDERS])
+def test_a_reorder_renumbers_about_the_change_and_later_edits_nothing(
+    comms: FakeManager, renumbered: list[int], name: str, reorder: Reorder, most: int
+) -> None:
+    m = Table(rows=[{"t": i} for i in range(ROWS)])
+    front = Frontend(m._comm)
+    reorder(m.rows)
+    assert sum(renumbered) <= most
+    renumbered.clear()
+    for k in random.Random(1).sample(range(len(m.rows)), 100):
+        m.rows[k]["t"] = -k
+    assert renumbered == []
+    front.pump()
+    assert front.state["rows"] == m.rows
+    assert_paths_exact(m.rows)
+
+
+def test_sort_renumbers_once_then_edits_renumber_nothing(
+    comms: FakeManager, renumbered: list[int]
+) -> None:
+    m = Table(rows=[{"t": i} for i in range(ROWS)])
+    front = Frontend(m._comm)
+    m.rows.sort(key=lambda r: -r["t"])
+    assert renumbered == [ROWS]
+    renumbered.clear()
+    for k in range(0, ROWS, 7):
+        m.rows[k]["t"] = "x"
+    assert renumbered == []
+    front.pump()
+    assert front.state["rows"] == m.rows
+
+
+def test_paths_stay_exact_through_random_reorders(comms: FakeManager) -> None:
+    rng = random.Random(7)
+    m = Table(rows=[{"t": i} for i in range(50)])
+    front = Frontend(m._comm)
+    steps: list[Reorder] = [
+        lambda v: v.insert(rng.randint(0, len(v)), {"t": "new"}),
+        lambda v: v.pop(rng.randrange(len(v))) if v else None,
+        lambda v: v.reverse(),
+        lambda v: v.sort(key=lambda r: str(r["t"])),
+        lambda v: v.__delitem__(slice(rng.randint(0, 3), rng.randint(3, 6))),
+        lambda v: v.__delitem__(slice(0, None, 3)),
+        lambda v: v.__setitem__(slice(1, 3), [{"t": "s"}] * rng.randint(0, 4)),
+        lambda v: v.extend([{"t": "e"}, {"t": "f"}]),
+        lambda v: v.append({"t": "a"}),
+        lambda v: v[rng.randrange(len(v))].__setitem__("t", "edited") if v else None,
+    ]
+    for _ in range(400):
+        rng.choice(steps)(m.rows)
+        assert_paths_exact(m.rows)
+    front.pump()
+    assert front.state["rows"] == m.rows
+
+
+def test_a_rejected_inbound_edit_restores_exact_paths(comms: FakeManager) -> None:
+    m = Table(rows=[{"t": i} for i in range(20)])
+    front = Frontend(m._comm)
+    m.rows.reverse()
+    ops = [
+        {"op": "add", "path": "/rows/0", "value": {"t": "in"}},
+        {"op": "remove", "path": "/rows/5"},
+        {"op": "test", "path": "/rows/0/t", "value": "not this"},
+    ]
+    front.edit(ops)
+    front.pump()
+    assert [r["t"] for r in m.rows] == list(range(19, -1, -1))
+    assert_paths_exact(m.rows)
+    m.rows[3]["t"] = "after"
+    front.pump()
+    assert front.state["rows"] == m.rows
