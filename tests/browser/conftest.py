@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,7 @@ class LabServer:
     url: str
     token: str
     root: Path
+    log_path: Path
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
         """Calls the Jupyter REST API; returns the decoded JSON answer (None when empty)."""
@@ -155,8 +157,11 @@ def _write_settings(settings_dir: Path) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+@contextmanager
+def _serve(
+    tmp_path_factory: pytest.TempPathFactory, log_path: Path, options: list[str]
+) -> Iterator[LabServer]:
+    """A `jupyter lab` server of its own (settings, runtime and workspaces in a temp folder)."""
     home = tmp_path_factory.mktemp("jupyter")
     root = home / "notebooks"
     root.mkdir()
@@ -174,7 +179,6 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     env = {**os.environ, **{name: str(path) for name, path in dirs.items()}}
     port, token = _free_port(), secrets.token_hex(16)
     ARTIFACTS.mkdir(exist_ok=True)
-    log_path = LOG_PATH
     # The server (and the kernels it starts) run from the venv that runs the tests, with the
     # installed syncstate wheel and its labextension.
     command = [
@@ -183,12 +187,13 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         f"--ServerApp.root_dir={root}", "--allow-root", "--expose-app-in-browser",
         # Notebook 7 pages (/notebooks/...) are served by the same server, with their own flag.
         "--JupyterNotebookApp.expose_app_in_browser=True",
+        *options,
     ]  # fmt: skip
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
         )
-    server = LabServer(url=f"http://127.0.0.1:{port}", token=token, root=root)
+    server = LabServer(url=f"http://127.0.0.1:{port}", token=token, root=root, log_path=log_path)
     try:
         _wait_until_up(server, process, log_path)
         yield server
@@ -199,6 +204,21 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """JupyterLab as most users have it: real-time collaboration off (installed for the tests
+    that need it, see `rtc_server`)."""
+    with _serve(tmp_path_factory, LOG_PATH, ["--YDocExtension.disable_rtc=True"]) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def rtc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """JupyterLab with jupyter-collaboration on: several users share each notebook."""
+    with _serve(tmp_path_factory, ARTIFACTS / "jupyter-lab-rtc.log", []) as server:
+        yield server
 
 
 def _wait_until_up(server: LabServer, process: subprocess.Popen[bytes], log_path: Path) -> None:
@@ -239,7 +259,7 @@ class Lab:
         self.paths: list[str] = []
         self.console_errors: list[str] = []
         # Where this test's part of the server log (with its kernels' stderr) starts.
-        self.log_start = LOG_PATH.stat().st_size if LOG_PATH.exists() else 0
+        self.log_start = server.log_path.stat().st_size
         page.on("pageerror", lambda error: self.console_errors.append(error.stack or str(error)))
         page.on(
             "console",
@@ -372,7 +392,7 @@ class Lab:
 
     def log_problems(self) -> list[str]:
         """Lines of this test's part of the server and kernel log that mean something broke."""
-        with open(LOG_PATH, encoding="utf-8", errors="replace") as log:
+        with open(self.server.log_path, encoding="utf-8", errors="replace") as log:
             log.seek(self.log_start)
             text = log.read()
         return [line for line in text.splitlines() if any(p in line for p in LOG_PROBLEMS)]
@@ -435,6 +455,26 @@ def lab(lab_server: LabServer, browser: Browser, request: pytest.FixtureRequest)
         context.close()
         lab.shut_down()
     problems = lab.log_problems()
+    assert not problems, "the server or kernel log says:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def two_users(
+    rtc_server: LabServer, browser: Browser, request: pytest.FixtureRequest
+) -> Iterator[tuple[Lab, Lab]]:
+    """Two users (browser contexts of their own) on a collaborative JupyterLab."""
+    name = re.sub(r"\W+", "-", request.node.name).strip("-")
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2)]
+    for context in contexts:
+        context.set_default_timeout(CELL_TIMEOUT_MS)
+    first, second = (Lab(rtc_server, context.new_page(), name) for context in contexts)
+    try:
+        yield first, second
+    finally:
+        for context in contexts:
+            context.close()
+        first.shut_down()
+    problems = first.log_problems()
     assert not problems, "the server or kernel log says:\n" + "\n".join(problems)
 
 

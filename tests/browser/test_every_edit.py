@@ -216,3 +216,33 @@ def test_notebook_7_with_several_models(lab: Lab, rerun: bool) -> None:
     expect(buttons(lab, 2)).to_have_text("d: 4")
     lab.screenshot(f"every-edit-notebook7{'-rerun' if rerun else ''}")
     assert not [error for error in lab.console_errors if "syncstate" in error]
+
+
+def test_two_users_collaborating_on_one_notebook(two_users: tuple[Lab, Lab]) -> None:
+    """jupyter-collaboration: two users (own browsers, own kernel connections) share the
+    notebook, its outputs and its kernel."""
+    first, second = two_users
+    first.new_notebook([COUNTERS, "a, b = make('a'), make('b')\ndisplay(a, b)"])
+    first.run_all()
+    expect(buttons(first, 1)).to_have_count(2)
+    second.path = first.path
+    second.open()  # joins after the models exist: finds them
+    expect(buttons(second, 1)).to_have_count(2)
+
+    buttons(second, 1).nth(0).click()
+    expect(buttons(first, 1).nth(0)).to_have_text("a: 1")
+    buttons(first, 1).nth(1).click()
+    expect(buttons(second, 1).nth(1)).to_have_text("b: 1")
+    first.wait_for_python("print(sorted(seen))", "[('a', 1), ('b', 1)]")
+
+    # A model made while both are there reaches both, and both can edit it.
+    first.run("c = make('c')\nc")
+    view_of = {user: user.page.locator("button.counter", has_text="c:") for user in two_users}
+    for view in view_of.values():
+        expect(view).to_have_text("c: 0")
+    view_of[second].click()
+    expect(view_of[first]).to_have_text("c: 1")
+    first.run("a.count = 5")
+    for user in two_users:
+        expect(buttons(user, 1).nth(0)).to_have_text("a: 5")
+    second.screenshot("every-edit-collaboration-second-user")
