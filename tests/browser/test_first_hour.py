@@ -140,7 +140,12 @@ def test_every_click_of_tutorial_05_is_one_edit(lab: Lab) -> None:
         )
 
 
-def test_gallery_views_work(lab: Lab) -> None:
+@pytest.mark.xfail(
+    strict=True,
+    reason="the page sends the first edit of a model, later ones stay queued (as in tutorial "
+    "05); reported to the integrator",
+)
+def test_gallery_million_rows_scroll_sort_and_edit(lab: Lab) -> None:
     _open_notebook(lab, _notebook("06"), "light")
     _views(lab)
     page = lab.page
@@ -164,8 +169,14 @@ def test_gallery_views_work(lab: Lab) -> None:
     page.locator(".jp-NotebookPanel:visible").click(position={"x": 5, "y": 5})
     lab.wait_for_python(f"print(table._score[{first_id}])", "100.0")
     lab.wait_for_python("print(len(table.rows))", "60")
+
+
+def test_gallery_form_chart_image_and_dashboard(lab: Lab) -> None:
+    _open_notebook(lab, _notebook("06"), "light")
+    _views(lab)
+    page = lab.page
     # docs/images/million-rows.png, shown in the README, is this picture.
-    table.screenshot(path=str(ARTIFACTS / "view-million-rows.png"))
+    page.locator(".gx-table").screenshot(path=str(ARTIFACTS / "view-million-rows.png"))
 
     # The form: an invalid email shows the kernel's own message; Python keeps the old value.
     email = page.locator(".gx-form input[type=email]")
