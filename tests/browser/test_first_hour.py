@@ -96,6 +96,19 @@ def test_every_tutorial_renders_in_both_themes(lab: Lab, theme: str, path: Path)
     assert not lab.console_errors
 
 
+# Seen here: a view's second edit of a model is not sent (the first is), while the headless
+# client's are; reported to the integrator. Strict, so that the fix shows.
+ONLY_THE_FIRST_EDIT_IS_SENT = pytest.mark.xfail(
+    strict=True, reason="the page sends a model's first edit, later ones stay queued"
+)
+
+
+def _run_tutorial(lab: Lab, name: str) -> None:
+    """Opens the tutorial whose file name starts with `name` and runs it (light theme)."""
+    _open_notebook(lab, _notebook(name), "light")
+    _views(lab)
+
+
 def _notebook(name: str) -> Path:
     (path,) = (p for p in NOTEBOOKS if p.stem.startswith(name))
     return path
@@ -104,18 +117,15 @@ def _notebook(name: str) -> Path:
 def test_tutorial_claims_are_visible(lab: Lab) -> None:
     """02 shows its title (hold_sync renames it), 03 shows the op a reassignment sent, and in
     05 each click (set + save_changes) arrives as one edit, one version after the last."""
-    _open_notebook(lab, _notebook("02"), "light")
-    _views(lab)
+    _run_tutorial(lab, "02")
     expect(lab.page.locator(".todo-card h3")).to_have_text("Tomorrow")
 
-    _open_notebook(lab, _notebook("03"), "light")
-    _views(lab)
+    _run_tutorial(lab, "03")
     # Run all renders the view after the cells ran; a user running cell by cell sees this:
     lab.run("rows = list(table.rows)\nrows[5] = {**rows[5], 'done': False}\ntable.rows = rows")
     expect(lab.page.locator(".bt-last")).to_contain_text('"path":"/rows/5/done","value":false')
 
-    _open_notebook(lab, _notebook("05"), "light")
-    _views(lab)
+    _run_tutorial(lab, "05")
     lines = lab.page.locator(".edit-log li")
     expect(lines).to_have_text(["edit: value 0 -> 10, version 1"])
     lab.page.locator(".counter-button").click()
@@ -124,14 +134,9 @@ def test_tutorial_claims_are_visible(lab: Lab) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after the first set + save_changes edit of tutorial 05, the page sends no further "
-    "edit (the headless client does); reported to the integrator",
-)
+@ONLY_THE_FIRST_EDIT_IS_SENT
 def test_every_click_of_tutorial_05_is_one_edit(lab: Lab) -> None:
-    _open_notebook(lab, _notebook("05"), "light")
-    _views(lab)
+    _run_tutorial(lab, "05")
     lines = lab.page.locator(".edit-log li")
     for value in (11, 12):
         lab.page.locator(".counter-button").click()
@@ -140,14 +145,9 @@ def test_every_click_of_tutorial_05_is_one_edit(lab: Lab) -> None:
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the page sends the first edit of a model, later ones stay queued (as in tutorial "
-    "05); reported to the integrator",
-)
+@ONLY_THE_FIRST_EDIT_IS_SENT
 def test_gallery_million_rows_scroll_sort_and_edit(lab: Lab) -> None:
-    _open_notebook(lab, _notebook("06"), "light")
-    _views(lab)
+    _run_tutorial(lab, "06")
     page = lab.page
 
     # The table: scroll to the end of the million rows, sort, edit (the kernel clamps).
@@ -172,8 +172,7 @@ def test_gallery_million_rows_scroll_sort_and_edit(lab: Lab) -> None:
 
 
 def test_gallery_form_chart_image_and_dashboard(lab: Lab) -> None:
-    _open_notebook(lab, _notebook("06"), "light")
-    _views(lab)
+    _run_tutorial(lab, "06")
     page = lab.page
     # docs/images/million-rows.png, shown in the README, is this picture.
     page.locator(".gx-table").screenshot(path=str(ARTIFACTS / "view-million-rows.png"))
