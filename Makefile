@@ -25,9 +25,10 @@ LABEXTENSION := syncstate/labextension/package.json
 
 .PHONY: setup demo test chromium clean
 
-setup: $(STAMPS)/wheel chromium
+# Everything the tests need; the demo needs only the wheel and its own few packages.
+setup: $(STAMPS)/wheel $(STAMPS)/test-deps chromium
 
-demo: setup
+demo: $(STAMPS)/wheel
 	jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup
@@ -41,11 +42,17 @@ test: setup
 $(PY):
 	python3 -m venv $(VENV)
 
+# Build requirements, runtime dependencies and the demo's extra (JupyterLab, numpy).
 $(STAMPS)/python-deps: pyproject.toml tools/requirements.py | $(PY)
 	@mkdir -p $(STAMPS)
 	$(PIP) install 'tomli; python_version < "3.11"'
-	$(PY) tools/requirements.py test dev > $(STAMPS)/requirements.txt
+	$(PY) tools/requirements.py demo > $(STAMPS)/requirements.txt
 	$(PIP) install -r $(STAMPS)/requirements.txt
+	touch $@
+
+$(STAMPS)/test-deps: $(STAMPS)/python-deps
+	$(PY) tools/requirements.py test dev > $(STAMPS)/test-requirements.txt
+	$(PIP) install -r $(STAMPS)/test-requirements.txt
 	touch $@
 
 # On CI (CI=true) jlpm refuses to change yarn.lock: the committed lock must match package.json.
