@@ -46,6 +46,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LOG_PATH = ARTIFACTS / "jupyter-lab.log"
 # In the server log (kernels write theirs there too): a message the kernel dropped, a failure.
 LOG_PROBLEMS = ("Unknown subshell_id", "Traceback")
+LOG_CONTEXT_LINES = 25
 SERVER_START_TIMEOUT = 90
 # A cell that imports, starts a kernel or renders a view can take a while on 2 busy cores.
 CELL_TIMEOUT_MS = 60_000
@@ -391,11 +392,16 @@ class Lab:
         )
 
     def log_problems(self) -> list[str]:
-        """Lines of this test's part of the server and kernel log that mean something broke."""
+        """This test's part of the server and kernel log, from each line that means something
+        broke (with what follows it: a traceback's frames)."""
         with open(self.server.log_path, encoding="utf-8", errors="replace") as log:
             log.seek(self.log_start)
-            text = log.read()
-        return [line for line in text.splitlines() if any(p in line for p in LOG_PROBLEMS)]
+            lines = log.read().splitlines()
+        return [
+            "\n".join(lines[i : i + LOG_CONTEXT_LINES])
+            for i, line in enumerate(lines)
+            if any(problem in line for problem in LOG_PROBLEMS)
+        ]
 
     def save(self) -> None:
         self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
