@@ -204,7 +204,12 @@ def test_a_command_answers_through_a_real_kernel(kernel: KernelFrontend) -> None
     assert [m["content"]["data"] for m in replies] == [
         {
             "method": "custom",
-            "content": {"syncstate": "invoke-reply", "id": "page:invoke:1", "ok": True, "msg": "HELLO"},
+            "content": {
+                "syncstate": "invoke-reply",
+                "id": "page:invoke:1",
+                "ok": True,
+                "msg": "HELLO",
+            },
         }
     ]
     assert [bytes(b) for b in replies[0]["buffers"]] == [b"cba"]

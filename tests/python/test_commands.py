@@ -30,7 +30,9 @@ class Echo(syncstate.Model):
         raise AssertionError("must not be callable from a view")
 
 
-def invoke(model: Echo, name: str, msg: Any, buffers: list[bytes] | None = None) -> tuple[dict[str, Any], list[bytes]]:
+def invoke(
+    model: Echo, name: str, msg: Any, buffers: list[bytes] | None = None
+) -> tuple[dict[str, Any], list[bytes]]:
     """Sends one invoke request; returns the reply and its buffers."""
     model._comm.sent.clear()
     content = {"syncstate": "invoke", "id": "page:invoke:1", "name": name, "msg": msg}
