@@ -16,6 +16,7 @@ from typing import Any
 
 from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
+from traitlets import default
 
 from .protocol import MIME_TYPE
 
@@ -57,10 +58,24 @@ class StaticViews(Preprocessor):
         return nb, resources
 
 
+#: Loads nothing: what the page would otherwise fetch from a CDN (require.js, MathJax).
+NOTHING = "data:text/javascript,"
+
+
 class StaticHTMLExporter(HTMLExporter):
-    """`--to syncstate-html`: the HTML exporter with `StaticViews`."""
+    """`--to syncstate-html`: the HTML exporter with `StaticViews`, and a page that fetches
+    nothing (nbconvert's require.js and MathJax come from a CDN: give `--HTMLExporter.mathjax_url`
+    a local copy to typeset math offline)."""
 
     export_from_notebook = "HTML with syncstate views"
+
+    @default("require_js_url")
+    def _offline_require_js(self) -> str:
+        return NOTHING
+
+    @default("mathjax_url")
+    def _offline_mathjax(self) -> str:
+        return NOTHING
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)  # type: ignore[no-untyped-call]
