@@ -4,6 +4,7 @@ Subclass `Model`, tag traits `sync=True`, give it an ES-module view in `_esm`; e
 either direction travels as a JSON Patch. See README.md and docs/.
 """
 
+from .commands import command
 from .esm import hot_reload
 from .model import Model
 from .protocol import PROTOCOL, Limits, ProtocolError, SyncError, limits
@@ -18,6 +19,7 @@ __all__ = [
     "SyncError",
     "__version__",
     "array_serialization",
+    "command",
     "hot_reload",
     "limits",
 ]

@@ -21,6 +21,7 @@ from traitlets import Bunch, HasTraits, Instance, TraitError, TraitType
 
 from . import control
 from .channel import Channel, encode
+from .commands import is_invoke, run_invoke
 from .diff import diff
 from .esm import load_source, watcher
 from .patch import format_pointer, json_equal
@@ -42,6 +43,7 @@ from .protocol import (
     edit_id_of,
     parse_edit,
 )
+from .saved import saved_state
 from .serialize import put_buffers, to_wire
 from .shell import keep_on_main_shell, on_main_shell
 from .tracked import LEAF_CLASSES, Slot, _Node, reattach_children, wrap
@@ -161,10 +163,9 @@ class Model(HasTraits):
             self._msg_callbacks.append(callback)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        return {
-            "text/plain": repr(self),
-            MIME_TYPE: {"model_id": self.model_id, "protocol": PROTOCOL},
-        }
+        # The state travels with the output, so that it can be shown without the kernel.
+        view = {"model_id": self.model_id, "protocol": PROTOCOL}
+        return {"text/plain": repr(self), MIME_TYPE: view | saved_state(self._state, self.version)}
 
     def __repr__(self) -> str:
         fields = ", ".join(
@@ -335,6 +336,9 @@ class Model(HasTraits):
             self._channel.reject(edit_id_of(data), INTERNAL, f"{type(error).__name__}: {error}")
 
     def _deliver_custom(self, content: Any, buffers: list[Any]) -> None:
+        if is_invoke(content):
+            run_invoke(self, content, [bytes(b) for b in buffers])
+            return
         for callback in list(self._msg_callbacks):
             try:
                 callback(self, content, [bytes(b) for b in buffers])

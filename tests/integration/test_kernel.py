@@ -27,7 +27,9 @@ def open_model(kernel: KernelFrontend) -> tuple[str, dict]:
     assert opened["target_name"] == "syncstate"
     result = next(m["content"] for m in msgs if m["msg_type"] == "execute_result")
     view = result["data"]["application/vnd.syncstate.view+json"]
-    assert view == {"model_id": opened["comm_id"], "protocol": "syncstate/1"}
+    assert view["model_id"] == opened["comm_id"] and view["protocol"] == "syncstate/1"
+    # The state travels with the output, for a view shown without the kernel.
+    assert view["state"] == opened["data"]["state"] and view["version"] == 0
     assert "Todo(" in result["data"]["text/plain"]
     return opened["comm_id"], opened["data"]
 
@@ -182,3 +184,32 @@ def test_close_closes_the_comm(kernel: KernelFrontend) -> None:
     closes = [m["content"] for m in msgs if m["msg_type"] == "comm_close"]
     assert closes and closes[0]["comm_id"] == comm_id
     assert kernel.output("print(syncstate.control.live_models())").strip() == "[]"
+
+
+ECHO = """
+import syncstate
+class Echo(syncstate.Model):
+    @syncstate.command
+    def _echo(self, msg, buffers):
+        return msg.upper(), [bytes(reversed(b)) for b in buffers]
+echo = Echo()
+"""
+
+
+def test_a_command_answers_through_a_real_kernel(kernel: KernelFrontend) -> None:
+    opened = next(m["content"] for m in kernel.execute(ECHO) if m["msg_type"] == "comm_open")
+    request = {"syncstate": "invoke", "id": "page:invoke:1", "name": "_echo", "msg": "hello"}
+    msgs = kernel.send(opened["comm_id"], {"method": "custom", "content": request}, [b"abc"])
+    replies = [m for m in msgs if m["msg_type"] == "comm_msg"]
+    assert [m["content"]["data"] for m in replies] == [
+        {
+            "method": "custom",
+            "content": {
+                "syncstate": "invoke-reply",
+                "id": "page:invoke:1",
+                "ok": True,
+                "msg": "HELLO",
+            },
+        }
+    ]
+    assert [bytes(b) for b in replies[0]["buffers"]] == [b"cba"]

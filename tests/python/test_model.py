@@ -50,11 +50,8 @@ def test_open_sends_full_state_and_esm(comms: FakeManager) -> None:
     assert data["state"]["title"] == "x"
     assert data["state"]["_esm"].startswith("export default")
     assert "secret" not in data["state"]
-    bundle = m._repr_mimebundle_()
-    assert bundle["application/vnd.syncstate.view+json"] == {
-        "model_id": m.model_id,
-        "protocol": "syncstate/1",
-    }
+    view = m._repr_mimebundle_()["application/vnd.syncstate.view+json"]
+    assert view["model_id"] == m.model_id and view["protocol"] == "syncstate/1"
 
 
 def test_assignment_sends_one_patch_with_next_version(comms: FakeManager) -> None:

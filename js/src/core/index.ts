@@ -4,4 +4,7 @@ export * from './buffers';
 export * from './events';
 export * from './mirror';
 export * from './afm';
+export * from './invoke';
 export * from './limits';
+export * from './saved';
+export * from './notices';

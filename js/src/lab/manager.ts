@@ -34,14 +34,30 @@ function withBuffers(data: JsonObject, buffers: Buffers): JsonObject {
 }
 
 const instances = new WeakMap<Kernel.IKernelConnection, KernelModels>();
+/** The models of each kernel (by id), from the one connection to it that handles comms. */
+const byKernelId = new Map<string, KernelModels>();
 
-/** One instance per kernel connection, shared by every notebook panel that uses it. */
+/** One instance per kernel connection, shared by every panel that uses it. */
 export class KernelModels {
-  static for(kernel: Kernel.IKernelConnection): KernelModels {
+  /**
+   * The models of a kernel. JupyterLab lets only the first connection to a kernel handle comms
+   * (a console opened on a notebook's kernel gets a connection that does not): such a
+   * connection shows the models of the one that does, or none if there is none yet.
+   */
+  static for(kernel: Kernel.IKernelConnection): KernelModels | null {
+    if (!kernel.handleComms) {
+      return byKernelId.get(kernel.id) ?? null;
+    }
     let models = instances.get(kernel);
     if (models === undefined) {
       models = new KernelModels(kernel);
       instances.set(kernel, models);
+      byKernelId.set(kernel.id, models);
+      kernel.disposed.connect(() => {
+        if (byKernelId.get(kernel.id) === models) {
+          byKernelId.delete(kernel.id);
+        }
+      });
     }
     return models;
   }

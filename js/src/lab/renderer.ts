@@ -1,55 +1,40 @@
 /**
  * The output renderer for `application/vnd.syncstate.view+json`: finds the model, loads its
  * `_esm` view module, injects its `_css`, and keeps the view in step with the model's lifetime.
+ * When no kernel has the model, the output's saved state (if any) renders read-only, marked as
+ * not live; before each save of the document, live views write their state into the output.
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 import { Widget } from '@lumino/widgets';
 
-import { loadModule, type Mirror, renderView } from '../core';
+import {
+  describeError,
+  type Mirror,
+  refusedText,
+  renderView,
+  savedMirror,
+  savedNotice,
+  type SavedState,
+  saveState,
+  showBanner,
+  shortId,
+  type ViewOptions,
+  viewModule
+} from '../core';
 import { PROTOCOL } from './manager';
-import type { NotebookModels } from './session';
+import type { SessionModels } from './session';
 
 export const MIME_TYPE = 'application/vnd.syncstate.view+json';
 
-/** Errors shown at once above a view; older ones give way to newer ones. */
-const MAX_BANNERS = 5;
+type ViewData = SavedState & { model_id?: unknown; protocol?: unknown };
 
-type ViewModule = Awaited<ReturnType<typeof loadModule>>;
-
-/**
- * The loaded `_esm` of each model, so that several views of one model share one module
- * instance; a new source (hot reload) replaces the entry.
- */
-const modules = new WeakMap<Mirror, { source: string; module: Promise<ViewModule> }>();
-
-function moduleOf(mirror: Mirror): Promise<ViewModule> {
-  const source = String(mirror.get('_esm') ?? '');
-  let entry = modules.get(mirror);
-  if (entry?.source !== source) {
-    entry = { source, module: loadModule(source) };
-    modules.set(mirror, entry);
-  }
-  return entry.module;
-}
-
-function shortId(modelId: string): string {
-  return modelId.length > 8 ? `${modelId.slice(0, 8)}…` : modelId;
-}
-
-function describeError(error: unknown): string {
-  if (typeof error === 'object' && error !== null) {
-    const { code, message } = error as { code?: unknown; message?: unknown };
-    const text = typeof message === 'string' ? message : String(error);
-    return typeof code === 'string' ? `${code}: ${text}` : text;
-  }
-  return String(error);
-}
-
-export function rendererFactory(models: NotebookModels): IRenderMime.IRendererFactory {
+export function rendererFactory(models: SessionModels): IRenderMime.IRendererFactory {
   return {
-    // Safe, so untrusted outputs (a notebook reopened from disk) render too. The output data is
-    // only a model id: the view's code comes from the live kernel's model, which the user's own
-    // code created. An untrusted file can at most name such a model, and ids are random UUIDs.
+    // Safe, so untrusted outputs (a notebook reopened from disk) render too. A live view's code
+    // comes from the live kernel's model, which the user's own code created; an untrusted file
+    // can at most name such a model, and ids are random UUIDs. A saved state's `_esm` comes from
+    // the file itself, so it renders only in a trusted notebook (`showSaved`).
     safe: true,
     mimeTypes: [MIME_TYPE],
     defaultRank: 0,
@@ -61,25 +46,31 @@ class SyncstateView extends Widget implements IRenderMime.IRenderer {
   private readonly banners = document.createElement('div');
   private readonly notice = document.createElement('div');
   private readonly style = document.createElement('style');
+  /** The output this view renders (its data is rewritten with the state on save). */
+  private mimeModel: IRenderMime.IMimeModel | null = null;
   /** The model this output names; null until the first renderModel. */
   private modelId: string | null = null;
   private mirror: Mirror | null = null;
+  /** Whether `mirror` is a saved state rather than a live model. */
+  private isSaved = false;
   /** The element the current view renders into; a fresh one per mount. */
   private el: HTMLElement | null = null;
   private cleanup: (() => void) | null = null;
   /** Grows with every mount and teardown, so that a slow load of an older one is dropped. */
   private generation = 0;
 
-  constructor(private readonly models: NotebookModels) {
+  constructor(private readonly models: SessionModels) {
     super();
     this.addClass('syncstate-view');
     this.banners.className = 'syncstate-banners';
     this.notice.className = 'syncstate-notice';
     this.node.append(this.banners, this.notice, this.style);
+    models.saving.connect(this.writeState, this);
   }
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    const data = model.data[MIME_TYPE] as { model_id?: unknown; protocol?: unknown } | undefined;
+    this.mimeModel = model;
+    const data = model.data[MIME_TYPE] as ViewData | undefined;
     const modelId = typeof data?.model_id === 'string' ? data.model_id : '';
     if (modelId === this.modelId) {
       return;
@@ -95,13 +86,13 @@ class SyncstateView extends Widget implements IRenderMime.IRenderer {
     if (this.isDisposed || this.modelId !== modelId) {
       return;
     }
-    if (mirror === null) {
+    // A kernel that was busy when this page loaded may still list the model later.
+    this.models.modelAdded.connect(this.onModelAdded, this);
+    if (mirror !== null) {
+      await this.attach(mirror);
+    } else if (!(await this.showSaved(data))) {
       this.showMissing();
-      // A kernel that was busy when this page loaded may still list the model later.
-      this.models.modelAdded.connect(this.onModelAdded, this);
-      return;
     }
-    await this.attach(mirror);
   }
 
   dispose(): void {
@@ -109,11 +100,13 @@ class SyncstateView extends Widget implements IRenderMime.IRenderer {
       return;
     }
     this.detach();
+    this.models.saving.disconnect(this.writeState, this);
     super.dispose();
   }
 
-  private onModelAdded(_sender: NotebookModels, mirror: Mirror): void {
+  private onModelAdded(_sender: SessionModels, mirror: Mirror): void {
     if (mirror.modelId === this.modelId) {
+      this.detach();
       void this.attach(mirror);
     }
   }
@@ -121,17 +114,47 @@ class SyncstateView extends Widget implements IRenderMime.IRenderer {
   private async attach(mirror: Mirror): Promise<void> {
     this.models.modelAdded.disconnect(this.onModelAdded, this);
     this.mirror = mirror;
+    this.isSaved = false;
     this.setNotice('');
     mirror.on('change:_esm', () => void this.mount(), this);
     mirror.on('change:_css', () => this.applyCss(), this);
-    mirror.on('error', (error: unknown) => this.showBanner(describeError(error)), this);
+    mirror.on('error', (error: unknown) => showBanner(this.banners, describeError(error)), this);
     mirror.on('close', () => this.onClose(), this);
     this.applyCss();
     await this.mount();
   }
 
+  /**
+   * Renders the output's saved state, read-only, when it has one and may run its code (a
+   * trusted output: the `_esm` comes from the file). False when there is nothing to show.
+   */
+  private async showSaved(data: ViewData): Promise<boolean> {
+    const mirror = this.mimeModel?.trusted ? savedMirror(this.modelId ?? '', data) : null;
+    if (mirror === null) {
+      return false;
+    }
+    this.mirror = mirror;
+    this.isSaved = true;
+    this.addClass('syncstate-saved');
+    this.setNotice(savedNotice(mirror.modelId, mirror.version));
+    this.applyCss();
+    await this.mount({ refuse: what => showBanner(this.banners, refusedText(what)) });
+    return true;
+  }
+
+  /** Before the document is saved: the output keeps the live model's current state. */
+  private writeState(): void {
+    const model = this.mimeModel;
+    if (this.mirror === null || this.isSaved || model === null) {
+      return;
+    }
+    const { model_id, protocol } = model.data[MIME_TYPE] as ViewData;
+    const saved = { model_id, protocol, ...saveState(this.mirror) } as ReadonlyPartialJSONObject;
+    model.setData({ data: { ...model.data, [MIME_TYPE]: saved } });
+  }
+
   /** Renders the view afresh from the model's current `_esm`. */
-  private async mount(): Promise<void> {
+  private async mount(options: ViewOptions = {}): Promise<void> {
     const mirror = this.mirror;
     if (mirror === null) {
       return;
@@ -143,7 +166,7 @@ class SyncstateView extends Widget implements IRenderMime.IRenderer {
     this.node.append(el);
     this.el = el;
     try {
-      const cleanup = await renderView(await moduleOf(mirror), mirror, el);
+      const cleanup = await renderView(await viewModule(mirror), mirror, el, options);
       if (generation === this.generation) {
         this.cleanup = cleanup;
       } else {
@@ -151,7 +174,7 @@ class SyncstateView extends Widget implements IRenderMime.IRenderer {
       }
     } catch (error) {
       if (generation === this.generation) {
-        this.showBanner(`The view failed to render: ${describeError(error)}`);
+        showBanner(this.banners, `The view failed to render: ${describeError(error)}`);
       }
     }
   }
@@ -176,6 +199,8 @@ class SyncstateView extends Widget implements IRenderMime.IRenderer {
     this.unmount();
     this.mirror?.off(null, null, this);
     this.mirror = null;
+    this.isSaved = false;
+    this.removeClass('syncstate-saved');
     this.models.modelAdded.disconnect(this.onModelAdded, this);
     this.style.textContent = '';
   }
@@ -199,23 +224,5 @@ class SyncstateView extends Widget implements IRenderMime.IRenderer {
   private setNotice(text: string): void {
     this.notice.textContent = text;
     this.notice.hidden = text === '';
-  }
-
-  private showBanner(text: string): void {
-    const banner = document.createElement('div');
-    banner.className = 'syncstate-error';
-    banner.setAttribute('role', 'alert');
-    const message = document.createElement('span');
-    message.textContent = text;
-    const dismiss = document.createElement('button');
-    dismiss.className = 'syncstate-error-dismiss';
-    dismiss.title = 'Dismiss';
-    dismiss.textContent = '×';
-    dismiss.onclick = () => banner.remove();
-    banner.append(message, dismiss);
-    this.banners.append(banner);
-    while (this.banners.childElementCount > MAX_BANNERS) {
-      this.banners.firstElementChild?.remove();
-    }
   }
 }

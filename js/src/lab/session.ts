@@ -1,5 +1,6 @@
 /**
- * The models a notebook can show: those of whichever kernel its session currently has.
+ * The models an output area can show: those of whichever kernel its session (a notebook's or
+ * a console's) currently has.
  */
 import type { ISessionContext } from '@jupyterlab/apputils';
 import { type ISignal, Signal } from '@lumino/signaling';
@@ -7,9 +8,10 @@ import { type ISignal, Signal } from '@lumino/signaling';
 import type { Mirror } from '../core';
 import { KernelModels } from './manager';
 
-export class NotebookModels {
+export class SessionModels {
   private current: KernelModels | null = null;
-  private readonly added = new Signal<NotebookModels, Mirror>(this);
+  private readonly added = new Signal<SessionModels, Mirror>(this);
+  private readonly beforeSave = new Signal<SessionModels, void>(this);
 
   constructor(private readonly sessionContext: ISessionContext) {
     // A restart also fires kernelChanged (with the same connection): following it is harmless.
@@ -18,8 +20,18 @@ export class NotebookModels {
   }
 
   /** Emitted for every model of the current kernel that becomes known. */
-  get modelAdded(): ISignal<NotebookModels, Mirror> {
+  get modelAdded(): ISignal<SessionModels, Mirror> {
     return this.added;
+  }
+
+  /** Emitted just before the document is saved: views write their state into their outputs. */
+  get saving(): ISignal<SessionModels, void> {
+    return this.beforeSave;
+  }
+
+  /** Called when the document starts saving (a console has no document and never calls it). */
+  willSave(): void {
+    this.beforeSave.emit();
   }
 
   /**

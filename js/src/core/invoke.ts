@@ -1,0 +1,108 @@
+/**
+ * `experimental.invoke(name, msg, {buffers, signal})`: calls a Python command of the model and
+ * resolves to what it returned, `[msg, buffers]`. Requests and replies ride on custom messages
+ * with a request id (docs/protocol.md, "Commands"); every page receives every reply and keeps
+ * only its own.
+ */
+import { isObject } from './json';
+import type { Mirror } from './mirror';
+
+export const INVOKE = 'invoke';
+export const INVOKE_REPLY = 'invoke-reply';
+
+export interface InvokeOptions {
+  buffers?: (ArrayBuffer | DataView)[];
+  /** Aborting it rejects the promise at once; the kernel still runs the command. */
+  signal?: AbortSignal;
+}
+
+export type Invoke = (name: string, msg?: unknown, options?: InvokeOptions) => Promise<[unknown, DataView[]]>;
+
+interface Waiting {
+  resolve: (reply: [unknown, DataView[]]) => void;
+  reject: (error: Error) => void;
+}
+
+/** A custom message that answers an invoke: views' `msg:custom` listeners do not see it. */
+export function isInvokeReply(content: unknown): content is Record<string, unknown> {
+  return isObject(content) && content.syncstate === INVOKE_REPLY && typeof content.id === 'string';
+}
+
+class Invoker {
+  private readonly waiting = new Map<string, Waiting>();
+  private count = 0;
+
+  constructor(private readonly mirror: Mirror) {
+    mirror.on('msg:custom', (content: unknown, buffers: DataView[]) => this.onReply(content, buffers), this);
+    mirror.on('close', () => this.failAll('the model closed before the command answered'), this);
+  }
+
+  invoke(name: string, msg: unknown = null, options: InvokeOptions = {}): Promise<[unknown, DataView[]]> {
+    const { signal, buffers = [] } = options;
+    if (signal?.aborted) {
+      return Promise.reject(abortError(name));
+    }
+    this.count += 1;
+    const id = `${this.mirror.clientId}:invoke:${this.count}`;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.waiting.delete(id);
+        reject(abortError(name));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (): void => {
+        this.waiting.delete(id);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      this.waiting.set(id, {
+        resolve: reply => (settle(), resolve(reply)),
+        reject: error => (settle(), reject(error))
+      });
+      try {
+        this.mirror.send({ syncstate: INVOKE, id, name, msg }, undefined, buffers);
+      } catch (error) {
+        this.waiting.get(id)?.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  }
+
+  private onReply(content: unknown, buffers: DataView[]): void {
+    if (!isInvokeReply(content)) {
+      return;
+    }
+    const waiting = this.waiting.get(content.id as string);
+    if (waiting === undefined) {
+      return; // another page's request, or one given up on
+    }
+    if (content.ok === true) {
+      waiting.resolve([content.msg, buffers]);
+    } else {
+      const error = new Error(String(content.message ?? 'the command failed'));
+      (error as Error & { code?: unknown }).code = content.code;
+      waiting.reject(error);
+    }
+  }
+
+  private failAll(why: string): void {
+    for (const waiting of [...this.waiting.values()]) {
+      waiting.reject(new Error(why));
+    }
+  }
+}
+
+function abortError(name: string): Error {
+  return new DOMException(`invoke("${name}") was aborted`, 'AbortError');
+}
+
+const invokers = new WeakMap<Mirror, Invoker>();
+
+/** The `invoke` of a model: one request table per mirror, shared by all its views. */
+export function invokerOf(mirror: Mirror): Invoke {
+  let invoker = invokers.get(mirror);
+  if (invoker === undefined) {
+    invoker = new Invoker(mirror);
+    invokers.set(mirror, invoker);
+  }
+  const bound = invoker;
+  return (name, msg, options) => bound.invoke(name, msg, options);
+}

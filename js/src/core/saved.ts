@@ -1,0 +1,83 @@
+/**
+ * The last state of a model, saved with its output (docs/protocol.md, "Saved state"), and the
+ * read-only mirror a view of it renders from when no kernel has the model.
+ */
+import { putBuffers, takeBuffers } from './buffers';
+import { isObject } from './json';
+import { Mirror } from './mirror';
+
+/**
+ * The most JSON text (binary values counted as their base64 text) a saved state may take.
+ * A larger state is not saved: the output says so (`state_omitted`) instead of growing the
+ * notebook without bound. The Python side uses the same cap (syncstate/saved.py).
+ */
+export const SAVED_STATE_MAX_CHARS = 4_000_000;
+
+/** The keys a view's output data gets for its saved state. */
+export interface SavedState {
+  state?: Record<string, unknown>;
+  version?: number;
+  buffer_paths?: (string | number)[][];
+  /** base64 text, one per buffer path. */
+  buffers?: string[];
+  /** Why no state was saved (`too_large`). */
+  state_omitted?: string;
+}
+
+function toBase64(buffer: ArrayBuffer): string {
+  let text = '';
+  const bytes = new Uint8Array(buffer);
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
+function fromBase64(text: string): DataView {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) {
+    bytes[i] = binary.charCodeAt(i);
+  }
+  return new DataView(bytes.buffer);
+}
+
+/** The saved form of a model's current (visible) state, or why it was not saved. */
+export function saveState(mirror: Mirror): SavedState {
+  const { data, buffer_paths, buffers } = takeBuffers(mirror.state);
+  const saved: SavedState = { state: data as Record<string, unknown>, version: mirror.version };
+  if (buffers.length) {
+    saved.buffer_paths = buffer_paths;
+    saved.buffers = buffers.map(toBase64);
+  }
+  return JSON.stringify(saved).length > SAVED_STATE_MAX_CHARS ? { state_omitted: 'too_large' } : saved;
+}
+
+/**
+ * A mirror of a saved state: it renders like a live one but has no kernel to send to, so
+ * views of it must be given `refuse` (afm.ts). Null when the data holds no usable state.
+ */
+export function savedMirror(modelId: string, saved: SavedState): Mirror | null {
+  if (!isObject(saved.state)) {
+    return null;
+  }
+  try {
+    const state = putBuffers(
+      structuredClone(saved.state),
+      saved.buffer_paths ?? [],
+      (saved.buffers ?? []).map(fromBase64)
+    );
+    return new Mirror({
+      modelId,
+      state,
+      version: Number(saved.version ?? 0),
+      send: () => {
+        throw new Error('syncstate: a saved view has no kernel');
+      },
+      getModel: id => Promise.reject(new Error(`syncstate: model ${id} was not saved with this view`))
+    });
+  } catch (error) {
+    console.warn('syncstate: ignoring a saved state that does not fit', error);
+    return null;
+  }
+}

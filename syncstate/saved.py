@@ -1,0 +1,32 @@
+"""The last state of a model, carried by its output (docs/protocol.md, "Saved state").
+
+A view's output data gets the state document as it was when the output was made (here) or
+when the notebook was last saved (the JupyterLab extension rewrites it), so a notebook opened
+without its kernel, or exported to HTML, can still show the view, read-only.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from .serialize import take_buffers, to_wire
+
+#: The most JSON text (binary values counted as their base64 text) a saved state may take; a
+#: larger one is left out (`state_omitted: "too_large"`). Same cap as js/src/core/saved.ts.
+SAVED_STATE_MAX_CHARS = 4_000_000
+TOO_LARGE = "too_large"
+
+
+def saved_state(state: dict[str, Any], version: int) -> dict[str, Any]:
+    """The output-data keys that carry `state` at `version`, or say why they do not."""
+    document = to_wire(state)
+    paths, buffers = take_buffers(document, [[key] for key in document])
+    saved: dict[str, Any] = {"state": document, "version": version}
+    if buffers:
+        saved["buffer_paths"] = paths
+        saved["buffers"] = [base64.b64encode(buffer).decode("ascii") for buffer in buffers]
+    if len(json.dumps(saved)) > SAVED_STATE_MAX_CHARS:
+        return {"state_omitted": TOO_LARGE}
+    return saved
