@@ -47,6 +47,7 @@ LOG_PATH = ARTIFACTS / "jupyter-lab.log"
 # In the server log (kernels write theirs there too): a message the kernel dropped, a failure.
 LOG_PROBLEMS = ("Unknown subshell_id", "Traceback")
 LOG_CONTEXT_LINES = 25
+CLOSED_TAB_ERRORS = {"tornado.websocket.WebSocketClosedError", "tornado.iostream.StreamClosedError"}
 SERVER_START_TIMEOUT = 90
 # A cell that imports, starts a kernel or renders a view can take a while on 2 busy cores.
 CELL_TIMEOUT_MS = 60_000
@@ -258,6 +259,7 @@ class Lab:
         self.name = name
         self.path = ""
         self.paths: list[str] = []
+        self.ui = "lab"  # or "notebook": Notebook 7
         self.console_errors: list[str] = []
         # Where this test's part of the server log (with its kernels' stderr) starts.
         self.log_start = server.log_path.stat().st_size
@@ -298,8 +300,10 @@ class Lab:
         )
         self.open(ui)
 
-    def open(self, ui: str = "lab") -> None:
-        """Loads the page on the current notebook and waits until its kernel is idle."""
+    def open(self, ui: str | None = None) -> None:
+        """Loads the page on the current notebook (in `ui`, by default the one it was last
+        opened in) and waits until its kernel is idle."""
+        self.ui = ui = ui or self.ui
         if ui == "lab":
             # A workspace of its own, so that Lab does not reopen the notebooks of earlier tests.
             page = f"lab/workspaces/{self.path.removesuffix('.ipynb')}/tree/{self.path}"
@@ -375,7 +379,7 @@ class Lab:
         """Another browser tab on the same notebook (and so the same kernel)."""
         other = Lab(self.server, self.page.context.new_page(), self.name)
         other.path = self.path
-        other.open()
+        other.open(self.ui)
         return other
 
     def open_console(self) -> None:
@@ -393,7 +397,8 @@ class Lab:
 
     def log_problems(self) -> list[str]:
         """This test's part of the server and kernel log, from each line that means something
-        broke (with what follows it: a traceback's frames)."""
+        broke (with what follows it: a traceback's frames). Not counted: the server failing to
+        write to a tab that a test closed (the user closing a tab does that too)."""
         with open(self.server.log_path, encoding="utf-8", errors="replace") as log:
             log.seek(self.log_start)
             lines = log.read().splitlines()
@@ -401,6 +406,7 @@ class Lab:
             "\n".join(lines[i : i + LOG_CONTEXT_LINES])
             for i, line in enumerate(lines)
             if any(problem in line for problem in LOG_PROBLEMS)
+            and _raised(lines, i) not in CLOSED_TAB_ERRORS
         ]
 
     def save(self) -> None:
@@ -428,6 +434,14 @@ class Lab:
         for session in self.server.api("GET", "/api/sessions"):
             if session["path"] in self.paths:
                 self.server.api("DELETE", f"/api/sessions/{session['id']}")
+
+
+def _raised(lines: list[str], start: int) -> str:
+    """The exception a traceback starting at `lines[start]` ends with ("" if none)."""
+    for line in lines[start + 1 :]:
+        if line and not line[0].isspace():
+            return line.split(":")[0]
+    return ""
 
 
 def _text(value: str | list[str]) -> str:

@@ -1,7 +1,9 @@
 """Every edit arrives, where users go: several models on a page, cells re-run, a cell running
 while the user clicks, a notebook closed and reopened, two tabs, a restart from the other tab,
-a console on the same kernel, Notebook 7. Each scenario checks both directions: a click reaches
-Python (an observer fires) and a Python change reaches every view."""
+a console on the same kernel, two users collaborating. Each scenario checks both directions: a
+click reaches Python (an observer fires) and a Python change reaches every view. The scenarios
+that Notebook 7 has too (it has no console beside a notebook, and reopening is a new page
+load there) run in JupyterLab and in Notebook 7."""
 
 from __future__ import annotations
 
@@ -42,6 +44,30 @@ def make(label):
 '''
 
 
+@pytest.fixture(params=["lab", "notebook"], ids=["lab", "notebook7"])
+def ui(request: pytest.FixtureRequest) -> str:
+    """JupyterLab, or Notebook 7 (the same extension in another shell)."""
+    value: str = request.param
+    return value
+
+
+def assert_no_console_errors(*tabs: Lab, model_ids: tuple[str, ...] = ()) -> None:
+    """No browser console error, but for two that are not syncstate's:
+    - Notebook 7.6 logs an error of its own at startup (with or without syncstate): there,
+      only errors naming syncstate count;
+    - jupyterlab_widgets (installed beside syncstate) asks for its widgets on a control comm
+      when a tab opens; the answer reaches every tab, and the others log "Comm not found" for
+      that comm, which is never one of syncstate's."""
+    for tab in tabs:
+        errors = [
+            error
+            for error in tab.console_errors
+            if (tab.ui == "lab" or "syncstate" in error)
+            and not (error.startswith("Comm not found") and not any(i in error for i in model_ids))
+        ]
+        assert not errors
+
+
 def buttons(lab: Lab, cell: int | None = None) -> Locator:
     scope = lab.page if cell is None else lab.cell_output(cell)
     return scope.locator("button.counter")
@@ -58,18 +84,20 @@ def click_each_and_check_python(lab: Lab, labels: list[str], cell: int | None = 
     lab.wait_for_python("print(sorted(seen))", str(expected))
 
 
-def test_three_models_from_one_cell(lab: Lab) -> None:
-    lab.new_notebook([COUNTERS, "a, b, c = make('a'), make('b'), make('c')\ndisplay(a, b, c)"])
+def test_three_models_from_one_cell(lab: Lab, ui: str) -> None:
+    lab.new_notebook(
+        [COUNTERS, "a, b, c = make('a'), make('b'), make('c')\ndisplay(a, b, c)"], ui=ui
+    )
     lab.run_all()
     click_each_and_check_python(lab, ["a", "b", "c"], cell=1)
     lab.run("a.count, b.count, c.count = 10, 20, 30")
     for index, text in enumerate(["a: 10", "b: 20", "c: 30"]):
         expect(buttons(lab, 1).nth(index)).to_have_text(text)
-    lab.screenshot("every-edit-three-models")
-    assert not lab.console_errors
+    lab.screenshot(f"every-edit-three-models-{ui}")
+    assert_no_console_errors(lab)
 
 
-def test_models_from_separate_cells_and_a_dozen_more(lab: Lab) -> None:
+def test_models_from_separate_cells_and_a_dozen_more(lab: Lab, ui: str) -> None:
     dozen = [str(i) for i in range(12)]
     lab.new_notebook(
         [
@@ -77,7 +105,8 @@ def test_models_from_separate_cells_and_a_dozen_more(lab: Lab) -> None:
             "x = make('x')\nx",
             "y = make('y')\ny",
             "many = [make(str(i)) for i in range(12)]\ndisplay(*many)",
-        ]
+        ],
+        ui=ui,
     )
     lab.run_all()
     click_each_and_check_python(lab, ["x", "y", *dozen])
@@ -85,11 +114,11 @@ def test_models_from_separate_cells_and_a_dozen_more(lab: Lab) -> None:
     expect(buttons(lab, 1)).to_have_text("x: 5")
     for index in range(12):
         expect(buttons(lab, 3).nth(index)).to_have_text(f"{index}: 7")
-    assert not lab.console_errors
+    assert_no_console_errors(lab)
 
 
-def test_a_model_cell_run_several_times(lab: Lab) -> None:
-    lab.new_notebook([COUNTERS, "r = make('r')\nr"])
+def test_a_model_cell_run_several_times(lab: Lab, ui: str) -> None:
+    lab.new_notebook([COUNTERS, "r = make('r')\nr"], ui=ui)
     lab.run_all()
     for _ in range(3):
         lab.rerun_cell(1)
@@ -97,11 +126,11 @@ def test_a_model_cell_run_several_times(lab: Lab) -> None:
     click_each_and_check_python(lab, ["r"], cell=1)
     lab.run("r.count = 9")
     expect(buttons(lab, 1)).to_have_text("r: 9")
-    assert not lab.console_errors
+    assert_no_console_errors(lab)
 
 
-def test_an_edit_made_while_a_cell_runs_is_applied_after_it(lab: Lab) -> None:
-    lab.new_notebook([COUNTERS, "a = make('a')\na"])
+def test_an_edit_made_while_a_cell_runs_is_applied_after_it(lab: Lab, ui: str) -> None:
+    lab.new_notebook([COUNTERS, "a = make('a')\na"], ui=ui)
     lab.run_all()
     button = buttons(lab, 1)
     expect(button).to_have_text("a: 0")
@@ -117,7 +146,7 @@ def test_an_edit_made_while_a_cell_runs_is_applied_after_it(lab: Lab) -> None:
     # The cell never saw the edits: they waited for it, and were applied after it.
     assert lab.run("print(set(samples))").strip() == "{0}"
     lab.wait_for_python("print(a.count)", "3")
-    assert not lab.console_errors
+    assert_no_console_errors(lab)
 
 
 def test_a_notebook_closed_and_reopened_while_its_kernel_runs(lab: Lab) -> None:
@@ -129,11 +158,11 @@ def test_a_notebook_closed_and_reopened_while_its_kernel_runs(lab: Lab) -> None:
     click_each_and_check_python(lab, ["a", "b"], cell=1)
     lab.run("b.count = 4")
     expect(buttons(lab, 1).nth(1)).to_have_text("b: 4")
-    assert not lab.console_errors
+    assert_no_console_errors(lab)
 
 
-def test_two_tabs_edit_the_same_models(lab: Lab) -> None:
-    lab.new_notebook([COUNTERS, "a, b = make('a'), make('b')\ndisplay(a, b)"])
+def test_two_tabs_edit_the_same_models(lab: Lab, ui: str) -> None:
+    lab.new_notebook([COUNTERS, "a, b = make('a'), make('b')\ndisplay(a, b)"], ui=ui)
     lab.run_all()
     expect(buttons(lab, 1)).to_have_count(2)
     lab.save()
@@ -148,20 +177,12 @@ def test_two_tabs_edit_the_same_models(lab: Lab) -> None:
     lab.run("a.count = 8")
     expect(buttons(lab, 1).nth(0)).to_have_text("a: 8")
     expect(buttons(other, 1).nth(0)).to_have_text("a: 8")
-    # jupyterlab_widgets (installed beside syncstate) asks for its widgets on a control comm
-    # when a tab opens; the answer reaches every tab, and the others log "Comm not found" for
-    # that comm. Nothing else may be logged, and nothing about syncstate's comms.
-    model_ids = lab.run("print(a.model_id, b.model_id)").split()
-    for errors in (lab.console_errors, other.console_errors):
-        assert not [
-            error
-            for error in errors
-            if not error.startswith("Comm not found") or any(i in error for i in model_ids)
-        ]
+    model_ids = tuple(lab.run("print(a.model_id, b.model_id)").split())
+    assert_no_console_errors(lab, other, model_ids=model_ids)
 
 
-def test_a_restart_from_the_other_tab_ends_this_tabs_views(lab: Lab) -> None:
-    lab.new_notebook([COUNTERS, "a = make('a')\na"])
+def test_a_restart_from_the_other_tab_ends_this_tabs_views(lab: Lab, ui: str) -> None:
+    lab.new_notebook([COUNTERS, "a = make('a')\na"], ui=ui)
     lab.run_all()
     lab.save()
     other = lab.second_tab()
@@ -171,8 +192,8 @@ def test_a_restart_from_the_other_tab_ends_this_tabs_views(lab: Lab) -> None:
     for tab in (lab, other):
         expect(tab.cell_output(1)).to_contain_text("is not available")
         expect(buttons(tab, 1)).to_have_count(0)
-    other.screenshot("every-edit-restarted-in-the-other-tab")
-    # New models work in both tabs.
+    other.screenshot(f"every-edit-restarted-in-the-other-tab-{ui}")
+    # New models work again.
     lab.run_all()
     click_each_and_check_python(lab, ["a"], cell=1)
 
@@ -192,30 +213,7 @@ def test_a_console_on_the_same_kernel(lab: Lab) -> None:
     view.click()
     expect(view).to_have_text("b: 1")
     lab.wait_for_python("print(b.count)", "1")
-    assert not lab.console_errors
-
-
-@pytest.mark.parametrize("rerun", [False, True])
-def test_notebook_7_with_several_models(lab: Lab, rerun: bool) -> None:
-    lab.new_notebook(
-        [
-            COUNTERS,
-            "a, b, c = make('a'), make('b'), make('c')\ndisplay(a, b, c)",
-            "d = make('d')\nd",
-        ],
-        ui="notebook",
-    )
-    lab.run_all()
-    if rerun:
-        lab.rerun_cell(2)
-        lab.rerun_cell(2)
-    expect(buttons(lab)).to_have_count(4)
-    click_each_and_check_python(lab, ["a", "b", "c", "d"])
-    lab.run("c.count = 3\nd.count = 4")
-    expect(buttons(lab, 1).nth(2)).to_have_text("c: 3")
-    expect(buttons(lab, 2)).to_have_text("d: 4")
-    lab.screenshot(f"every-edit-notebook7{'-rerun' if rerun else ''}")
-    assert not [error for error in lab.console_errors if "syncstate" in error]
+    assert_no_console_errors(lab)
 
 
 def test_two_users_collaborating_on_one_notebook(two_users: tuple[Lab, Lab]) -> None:
