@@ -350,16 +350,6 @@ class Model(HasTraits):
             transaction.apply(self)
             self._channel.ack(edit.id)
 
-    def _coerced_in_place(self, names: set[str]) -> dict[str, Any]:
-        """Validate values edited in place (cross-validation included); return coercions."""
-        coerced = {}
-        for name in names:
-            value = self._state[name]
-            validated = self._sync_traits()[name]._validate(self, value)
-            if validated is not value and validated != value:
-                coerced[name] = validated
-        return coerced
-
     def _tracks_in_place(self, name: str) -> bool:
         """Whether frontend ops on this field can be applied to the trait's own value."""
         trait = self._sync_traits()[name]
