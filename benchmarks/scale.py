@@ -59,39 +59,24 @@ def bench_memory(n):
     return peak / plain
 """
 
-KERNEL_CODE = {
-    IPYW: """
-import ipywidgets as W
-
-class M(W.DOMWidget):
-    n = T.Int(0).tag(sync=True)
-    rows = T.List(T.Dict()).tag(sync=True)
-
-def comm_id(m):
-    return m.comm.comm_id
-""",
-    ANYW: """
-import anywidget
-
-class M(anywidget.AnyWidget):
-    _esm = "export default { render() {} }"
-    n = T.Int(0).tag(sync=True)
-    rows = T.List(T.Dict()).tag(sync=True)
-
-def comm_id(m):
-    return m.comm.comm_id
-""",
-    SYNC: """
-import syncstate
-
-class M(syncstate.Model):
-    n = T.Int(0).tag(sync=True)
-    rows = T.List(T.Dict()).tag(sync=True)
-
-def comm_id(m):
-    return m.model_id
-""",
+#: Per system: what to import, the model's base class, its comm id.
+SETUP = {
+    IPYW: ("import ipywidgets as W", "W.DOMWidget", "m.comm.comm_id"),
+    ANYW: ("import anywidget", "anywidget.AnyWidget", "m.comm.comm_id"),
+    SYNC: ("import syncstate", "syncstate.Model", "m.model_id"),
 }
+
+MODEL = """
+{imports}
+
+class M({base}):
+    _esm = "export default {{ render() {{}} }}"
+    n = T.Int(0).tag(sync=True)
+    rows = T.List(T.Dict()).tag(sync=True)
+
+def comm_id(m):
+    return {comm_id}
+"""
 
 
 @dataclass(frozen=True)
@@ -132,7 +117,8 @@ def run(config: Config, log: Callable[[str], None]) -> Figures:
         for system in SYSTEMS:
             log(f"starting a kernel for {system}")
             kernel = stack.enter_context(Kernel(path=[str(CLONE)]))
-            kernel.execute(PRELUDE + KERNEL_CODE[system])
+            imports, base, comm_id = SETUP[system]
+            kernel.execute(PRELUDE + MODEL.format(imports=imports, base=base, comm_id=comm_id))
             kernels[system] = kernel
         small = {
             s: kernels[s].output("small = M()\nprint(comm_id(small))").strip() for s in SYSTEMS
