@@ -35,11 +35,19 @@ class Changes:
     value it named (or is dropped with the element it was in).
     """
 
+    #: Beyond this many paths, a field is validated whole: each op shifts every path noted
+    #: before it, and an edit may carry 10,000 ops.
+    most = 32
+
     def __init__(self) -> None:
         self.paths: dict[Path, bool] = {}
+        #: Fields changed in too many places: validated whole, as traitlets does.
+        self.whole: set[str] = set()
 
     def removing(self, path: list[str], patch: Patch) -> None:
         """Before `path` is removed (a `remove`, or the source of a `move`)."""
+        if self._too_many(path[0]):
+            return
         parent = tuple(path[:-1])
         try:
             is_list = isinstance(patch.get(path[:-1]), list)
@@ -54,6 +62,8 @@ class Changes:
 
     def written(self, path: list[str], patch: Patch, inserted: bool) -> None:
         """After a value was written at `path` (inserted into a list by `add`, `copy`, `move`)."""
+        if self._too_many(path[0]):
+            return
         container = patch.get(path[:-1])
         at = list(path)
         if isinstance(container, list) and path[-1] == "-":
@@ -64,7 +74,15 @@ class Changes:
         self.paths[tuple(at)] = True
 
     def of(self, name: str) -> list[tuple[Path, bool]]:
+        if name in self.whole:
+            return [((name,), True)]
         return [(path, whole) for path, whole in self.paths.items() if path[0] == name]
+
+    def _too_many(self, name: str) -> bool:
+        if len(self.paths) >= self.most:
+            self.whole.update(path[0] for path in self.paths)
+            self.paths.clear()
+        return name in self.whole
 
     def _drop_under(self, top: Path) -> None:
         depth = len(top)

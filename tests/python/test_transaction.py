@@ -11,6 +11,7 @@ from traitlets import Bool, CInt, Dict, Int, List, TraitError, Unicode, validate
 import syncstate
 from syncstate.protocol import SyncError
 from syncstate.transaction import Transaction
+from syncstate.validation import Changes
 
 
 class Rows(syncstate.Model):
@@ -183,3 +184,16 @@ def test_a_cross_validator_still_sees_the_whole_proposal(comms: FakeManager) -> 
     frontend.edit([{"op": "add", "path": "/rows/0/keep", "value": False}])
     assert len(frontend.rejections) == 1
     assert model.rows == [{"a": 2}, {"a": 3}] == frontend.state["rows"]
+
+
+def test_an_edit_of_many_places_validates_the_field_once_whole(comms: FakeManager) -> None:
+    """Noting paths costs each op every path noted before it: past `Changes.most` the field
+    is validated whole, once (bounded by the field, not by ops squared)."""
+    model, frontend = table(10)
+    many = Changes.most + 8
+    ops = [{"op": "add", "path": "/rows/0", "value": {"done": True}} for _ in range(many)]
+    frontend.edit(ops)
+    assert frontend.rejections == [] and len(model.rows) == 10 + many
+    assert CountedDict.validated == 10 + many
+    frontend.edit([*ops, {"op": "add", "path": "/rows/-", "value": {"done": 0.5}}])
+    assert len(frontend.rejections) == 1 and len(model.rows) == 10 + many
