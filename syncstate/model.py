@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -46,7 +46,15 @@ from .protocol import (
 from .saved import saved_state
 from .serialize import put_buffers, to_wire
 from .shell import keep_on_main_shell, on_main_shell
-from .tracked import LEAF_CLASSES, Slot, _Node, reattach_children, wrap
+from .tracked import (
+    LEAF_CLASSES,
+    Slot,
+    _Node,
+    gc_paused,
+    reattach_children,
+    wire_conversions,
+    wrap,
+)
 from .transaction import Transaction
 
 log = logging.getLogger("syncstate")
@@ -106,18 +114,15 @@ class Model(HasTraits):
         if self._comm is not None:
             return
         control.ensure_target()
-        for name in self._sync_traits():
-            self._state[name] = self._to_doc(name, getattr(self, name), None)
-        self._state["_esm"] = load_source(type(self), "_esm")
-        self._state["_css"] = load_source(type(self), "_css")
+        wire, converted = self._wrap_state()
         data = {
             "protocol": PROTOCOL,
             "method": OPEN,
             "model": f"{type(self).__module__}.{type(self).__qualname__}",
             "version": 0,
-            "state": to_wire(self._state),
+            "state": wire,
         }
-        buffers = encode(data, [["state", key] for key in self._state])
+        buffers = encode(data, [["state", key] for key in converted])
         self._comm = comm.create_comm(target_name=TARGET, data=data, buffers=buffers)
         keep_on_main_shell(self._comm)
         self._comm.on_msg(self._handle_msg)
@@ -125,6 +130,30 @@ class Model(HasTraits):
         self._channel.opened(self._comm)
         control.register_model(self)
         watcher.add(self)
+
+    def _wrap_state(self) -> tuple[dict[str, Any], list[str]]:
+        """Make the state document and its wire form in one pass; return the wire form and the
+        fields in it that were converted (the only ones that may hold binary values).
+
+        A field that `wrap` walked whole without meeting bytes or models is its own wire
+        form: it is sent as it is (the comm serialises it at once), with no copy and no walk
+        for buffers. The others are copied by `to_wire`, as every outgoing op is.
+        """
+        wire: dict[str, Any] = {}
+        converted = []
+        for name, trait in self._sync_traits().items():
+            value = getattr(self, name)
+            before = wire_conversions.count
+            doc = self._state[name] = self._to_doc(name, value, None)
+            walked = "to_json" not in trait.metadata and not isinstance(value, (_Node, tuple))
+            if walked and wire_conversions.count == before:
+                wire[name] = doc
+            else:
+                wire[name] = to_wire(doc)
+                converted.append(name)
+        for key in ("_esm", "_css"):
+            wire[key] = self._state[key] = load_source(type(self), key)
+        return wire, converted
 
     def close(self) -> None:
         """Close the comm: views say the model is gone, and the model can be collected."""
@@ -201,7 +230,8 @@ class Model(HasTraits):
             return wrap(value, None, None)
         slot = self._slots.get(name) or self._slots.setdefault(name, Slot(self, name))
         try:
-            tracked = wrap(value, slot, name, reclaim=previous)
+            with gc_paused():
+                tracked = wrap(value, slot, name, reclaim=previous)
         except Exception:
             reattach_children(previous)
             raise
@@ -354,16 +384,6 @@ class Model(HasTraits):
             transaction.apply(self)
             self._channel.ack(edit.id)
 
-    def _coerced_in_place(self, names: set[str]) -> dict[str, Any]:
-        """Validate values edited in place (cross-validation included); return coercions."""
-        coerced = {}
-        for name in names:
-            value = self._state[name]
-            validated = self._sync_traits()[name]._validate(self, value)
-            if validated is not value and validated != value:
-                coerced[name] = validated
-        return coerced
-
     def _tracks_in_place(self, name: str) -> bool:
         """Whether frontend ops on this field can be applied to the trait's own value."""
         trait = self._sync_traits()[name]
@@ -449,6 +469,29 @@ def _resolve_refs(value: Any) -> Any:
     return value
 
 
-def _short_repr(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def _short_repr(value: Any, limit: int = 40) -> str:
+    """`repr(value)` cut to `limit` characters, at a cost bounded by the limit: a list or dict
+    shows only the first elements that fit (the repr of a million rows is a 55 MB string)."""
+    if isinstance(value, dict):
+        inner = (f"{_short_repr(k, limit)}: {_short_repr(v, limit)}" for k, v in value.items())
+        text = "{" + _first_that_fit(inner, limit) + "}"
+    elif isinstance(value, (list, tuple)):
+        inner = (_short_repr(v, limit) for v in value)
+        text = "[" + _first_that_fit(inner, limit) + "]"
+    elif isinstance(value, (str, bytes)) and len(value) > limit:
+        text = repr(value[:limit])
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _first_that_fit(parts: Iterator[str], limit: int) -> str:
+    shown: list[str] = []
+    size = 0
+    for part in parts:
+        if size > limit:
+            shown.append("...")
+            break
+        shown.append(part)
+        size += len(part) + 2
+    return ", ".join(shown)

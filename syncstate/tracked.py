@@ -16,13 +16,16 @@ renumbers once, in the same pass as the sort. A node finds its index in O(1), al
 
 from __future__ import annotations
 
+import gc
 import math
 import operator
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, SupportsIndex, Union
 
 from .patch import format_pointer
+from .protocol import check_text
 
 if TYPE_CHECKING:
     from .model import Model
@@ -31,7 +34,6 @@ Op = dict[str, Any]
 Undo = Callable[[], None]
 #: Objects kept as they are inside tracked values (model.py adds Model).
 LEAF_CLASSES: list[type] = []
-_ATOMS = (str, int, bool, type(None), bytes)
 
 
 class Slot:
@@ -132,15 +134,53 @@ def reattach_children(node: Any) -> None:
         _attach(child, node, key)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a big value is wrapped: each new node is a container
+    the collector would scan again and again as they pile up (a third of the time of wrapping
+    a million rows). The nodes are kept, so there is nothing to collect meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Tally:
+    """How many leaves `wrap` met whose wire form differs from themselves (bytes become
+    buffers, models references): a caller that sees the count unchanged across a `wrap` of a
+    plain value knows the tree is its own wire form (see Model.open)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+wire_conversions = _Tally()
+#: Leaves that are their own JSON, text aside (non-ASCII text is checked for lone surrogates).
+_SELF_JSON = frozenset({int, bool, type(None)})
+_new_dict = dict.__new__
+_new_list = list.__new__
+
+
 def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
     """`value` made fit to live at parent[key]: lists and dicts tracked, JSON leaves checked.
 
     A tracked node that is detached (or whose parent is `reclaim`, a tree being replaced) is
     adopted as it is; one that lives elsewhere is copied. So assigning a new list that holds
-    the old list's rows re-parents the rows instead of copying them.
+    the old list's rows re-parents the rows instead of copying them. A new container is copied
+    in one C-level step and only its non-leaf children are wrapped after (the hot path of
+    creating a big model: a million rows of a few fields each).
     """
     kind = type(value)
-    if kind in _ATOMS:
+    if kind in _SELF_JSON:
+        return value
+    if kind is str:
+        if not value.isascii():
+            check_text(value)
         return value
     if kind is float:
         if not math.isfinite(value):
@@ -151,29 +191,42 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
         value._key = key
         return value
     if isinstance(value, dict):
-        node = TrackedDict()
+        node = _new_dict(TrackedDict)  # no Python-level __init__: a million rows, a million calls
+        dict.update(node, value)
         node._parent, node._key = parent, key
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise TypeError(f"synced dict keys must be strings, not {type(k).__name__}")
-            dict.__setitem__(node, k, wrap(v, node, k, reclaim))
+        for k, v in dict.items(node):
+            if type(k) is not str:
+                if not isinstance(k, str):
+                    raise TypeError(f"synced dict keys must be strings, not {type(k).__name__}")
+            elif k.isascii() and (type(v) in _SELF_JSON or (type(v) is str and v.isascii())):
+                continue
+            check_text(k)
+            new = wrap(v, node, k, reclaim)
+            if new is not v:
+                dict.__setitem__(node, k, new)  # the size stays: iterating on is safe
         return node
     if isinstance(value, (list, tuple)):
-        items = TrackedList()
-        items._parent, items._key = parent, key
-        adopted = []
+        items = _new_list(TrackedList)
+        list.extend(items, value)
+        items._parent, items._key, items._sign, items._base = parent, key, 1, 0
         for i, v in enumerate(value):
+            leaf = type(v)
+            if leaf in _SELF_JSON or (leaf is str and v.isascii()):
+                continue
             # Inline fast path for the common case: rows kept from the list being replaced.
             if reclaim is not None and isinstance(v, _Node) and v._parent is reclaim:
                 v._parent, v._key = items, i
-                adopted.append(v)
-            else:
-                adopted.append(wrap(v, items, i, reclaim))
-        list.extend(items, adopted)
+                continue
+            new = wrap(v, items, i, reclaim)
+            if new is not v:
+                list.__setitem__(items, i, new)
         return items
+    wire_conversions.count += 1
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, (str, int, bytes, tuple(LEAF_CLASSES))):
+        if isinstance(value, str):
+            check_text(value)
         return value
     raise TypeError(
         f"a {kind.__name__} cannot be synced as JSON; give the trait a to_json/from_json"

@@ -18,6 +18,7 @@ from traitlets import Complex, Float, Int, TraitError, TraitType
 from .patch import Op, Patch, PatchError, Undo, format_pointer, json_copy, parse_op
 from .protocol import FORBIDDEN, INVALID, TOO_LARGE, SyncError, check_text, check_value, limits
 from .tracked import _Node
+from .validation import Changes, validate_in_place
 
 if TYPE_CHECKING:
     from .model import Model
@@ -104,15 +105,20 @@ class Transaction:
             state[name] = json_copy(state[name])
         mark = model._channel.mark()
         model._transaction = self
+        patch = Patch(state, self.undo)
+        changes = Changes()
         try:
-            self._apply_ops(state)
+            self._apply_ops(patch, changes)
             assigned = {
                 n: model._field_value(n, state[n], model)
                 for n in self.written
                 if n not in in_place or state[n] is not before[n]
             }
             state.update({n: before[n] for n in assigned})
-            assigned.update(model._coerced_in_place(in_place - assigned.keys()))
+            for name in in_place - assigned.keys():
+                value = validate_in_place(model, self.fields[name], name, changes, patch)
+                if value is not state[name]:
+                    assigned[name] = value
             with model.hold_trait_notifications():
                 for name, value in assigned.items():
                     setattr(model, name, value)
@@ -137,14 +143,18 @@ class Transaction:
             except Exception:
                 log.exception("syncstate: an observer failed after a frontend edit")
 
-    def _apply_ops(self, state: dict[str, Any]) -> None:
-        patch = Patch(state, self.undo)
+    def _apply_ops(self, patch: Patch, changes: Changes) -> None:
+        """Apply every op, noting in `changes` where the document changed."""
         for index, op in enumerate(self.ops):
             if op.kind in ("add", "replace"):
                 _refuse_bools_for_numbers(self._trait_at(op.path), op.value)
             elif op.kind == "copy":
                 self._spend_on_copy(patch, op)
+            elif op.kind in ("remove", "move") and len(op.source or op.path) > 1:
+                changes.removing(op.source or op.path, patch)
             patch.apply(index, op)
+            if op.kind != "test" and op.kind != "remove" and len(op.path) > 1:
+                changes.written(op.path, patch, inserted=op.kind != "replace")
 
     def _spend_on_copy(self, patch: Patch, op: Op) -> None:
         """A copy broadcasts its value again: count it before copying (amplification)."""

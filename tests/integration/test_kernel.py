@@ -213,3 +213,52 @@ def test_a_command_answers_through_a_real_kernel(kernel: KernelFrontend) -> None
         }
     ]
     assert [bytes(b) for b in replies[0]["buffers"]] == [b"cba"]
+
+
+ROWS = """
+import syncstate
+from traitlets import Bool, Dict, List
+
+class CountedDict(Dict):
+    validated = 0
+
+    def validate(self, obj, value):
+        CountedDict.validated += 1
+        return super().validate(obj, value)
+
+class Table(syncstate.Model):
+    rows = List(CountedDict(per_key_traits={"done": Bool()})).tag(sync=True)
+
+table = Table(rows=[{"done": False} for _ in range(5000)])
+CountedDict.validated = 0
+"""
+
+
+def test_a_row_edit_validates_that_row_with_traitlets_message(kernel: KernelFrontend) -> None:
+    """Issue 10: an edit of one field of a `List(Dict())` validates one row, not 5000; a bad
+    value gets the message traitlets gives for the whole list."""
+    msgs = kernel.execute(ROWS)
+    comm_id = next(m["content"]["comm_id"] for m in msgs if m["msg_type"] == "comm_open")
+    ok = {
+        "method": "patch",
+        "id": "a",
+        "base": 0,
+        "ops": [{"op": "replace", "path": "/rows/4321/done", "value": True}],
+    }
+    [patch] = comm_data(kernel.send(comm_id, ok))
+    assert patch["ack"] == ["a"]
+    bad = {
+        "method": "patch",
+        "id": "b",
+        "base": 1,
+        "ops": [{"op": "replace", "path": "/rows/7/done", "value": "yes"}],
+    }
+    [reject] = comm_data(kernel.send(comm_id, bad))
+    assert kernel.output("print(CountedDict.validated, table.rows[4321], table.rows[7])") == (
+        "2 {'done': True} {'done': False}\n"
+    )
+    expected = kernel.output(
+        "rows = [dict(r) for r in table.rows]\nrows[7]['done'] = 'yes'\n"
+        "try:\n    Table.rows._validate(table, rows)\nexcept Exception as e:\n    print(e)"
+    )
+    assert reject["method"] == "reject" and reject["message"] == expected.strip()

@@ -19,7 +19,8 @@ class FakeComm:
     def __init__(self, target_name: str = "", data: Any = None, buffers: Any = None, **_: Any):
         self.comm_id = f"comm{next(_ids)}"
         self.target_name = target_name
-        self.open_data = data
+        # The real comm serialises the message at once: later edits cannot change it.
+        self.open_data = json_copy(data)
         self.open_buffers = list(buffers or [])
         self.sent: list[tuple[dict[str, Any], list[bytes]]] = []
         self.closed = False

@@ -567,3 +567,47 @@ def test_buffer_paths_take_only_keys_and_plain_indexes(comms: FakeManager, path:
         [b"x"],
     )
     assert m._comm.sent[-1][0]["code"] == "bad_message" and m.title == "Today"
+
+
+# -- creating and displaying a big model (issue 10, item 4) ------------------------------------
+
+
+class CountedText(str):
+    """Text that counts how often its repr is taken."""
+
+    reprs = 0
+
+    def __repr__(self) -> str:
+        CountedText.reprs += 1
+        return super().__repr__()
+
+
+def test_display_reprs_only_what_the_text_shows(comms: FakeManager) -> None:
+    m = Todo(items=[{"text": CountedText(f"row {i}")} for i in range(1000)])
+    CountedText.reprs = 0
+    text = m._repr_mimebundle_()["text/plain"]
+    assert CountedText.reprs <= 4  # the rows that fit in 40 characters; was all 1000
+    assert "items=[{'text': 'row 0'}, {'text': 'row 1'}..." in text and len(text) < 200
+
+
+def test_creating_a_plain_model_copies_and_walks_its_state_once(
+    comms: FakeManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wrapping is the one pass: the tracked document is the open message's state (no wire
+    copy by `to_wire`, no walk for binary values); only fields with bytes are converted."""
+    copied: list[Any] = []
+    walked: list[Any] = []
+    to_wire, take_buffers = syncstate.model.to_wire, syncstate.channel.take_buffers
+    monkeypatch.setattr(syncstate.model, "to_wire", lambda v: copied.append(v) or to_wire(v))
+    monkeypatch.setattr(
+        syncstate.channel, "take_buffers", lambda d, r: walked.append(r) or take_buffers(d, r)
+    )
+    rows = [{"text": f"row {i}", "done": False} for i in range(100)]
+    m = Todo(items=rows)
+    assert not any(isinstance(v, list) for v in copied) and walked == [[]]
+    assert m._comm.open_data["state"]["items"] == rows
+    copied.clear()
+    m = Todo(items=[{"png": b"\x89PNG"}])
+    assert copied == [m.items]
+    assert m._comm.open_data["buffer_paths"] == [["state", "items", 0, "png"]]
+    assert m._comm.open_buffers == [b"\x89PNG"]
