@@ -68,6 +68,7 @@ RUN_CODE_JS = """async code => {
 # Resolves once the current notebook's kernel is connected and idle.
 KERNEL_IDLE_JS = """async () => {
   const app = window.jupyterapp;
+  if (app === undefined) return false;  // a page Lab is still redirecting
   await app.restored;
   const panel = app.shell.currentWidget;
   if (!panel || !panel.sessionContext) return false;
