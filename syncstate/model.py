@@ -434,6 +434,11 @@ def _watch_silent_sets(trait: TraitType[Any, Any]) -> None:
             return
         values = obj._trait_values
         old = values.get(name)
+        if value is old and obj._cross_validation_lock:
+            # traitlets setting back the value it has just validated and cross-validated
+            # (HasTraits.__init__, hold_trait_notifications): validating it again would copy
+            # a big list a second time, for the same value.
+            return
         plain_set(obj, value)
         # Inline for the hot path: the usual assignment has already been synced.
         if values.get(name) is not obj._state.get(name, _ABSENT):
@@ -473,10 +478,12 @@ def _short_repr(value: Any, limit: int = 40) -> str:
     """`repr(value)` cut to `limit` characters, at a cost bounded by the limit: a list or dict
     shows only the first elements that fit (the repr of a million rows is a 55 MB string)."""
     if isinstance(value, dict):
-        inner = (f"{_short_repr(k, limit)}: {_short_repr(v, limit)}" for k, v in value.items())
+        items = dict.items(value)  # raw: a repr reaches nothing (tracked.py)
+        inner = (f"{_short_repr(k, limit)}: {_short_repr(v, limit)}" for k, v in items)
         text = "{" + _first_that_fit(inner, limit) + "}"
     elif isinstance(value, (list, tuple)):
-        inner = (_short_repr(v, limit) for v in value)
+        values = value if isinstance(value, tuple) else list.__iter__(value)
+        inner = (_short_repr(v, limit) for v in values)
         text = "[" + _first_that_fit(inner, limit) + "]"
     elif isinstance(value, (str, bytes)) and len(value) > limit:
         text = repr(value[:limit])
