@@ -15,6 +15,7 @@ from operator import is_not
 from typing import Any
 
 from syncstate.patch import format_pointer, json_equal
+from syncstate.tracked import plain_spine
 
 __all__ = ["diff", "edit_script", "json_size"]
 
@@ -141,7 +142,7 @@ def _json_sizes(value: Any) -> Iterator[int]:
 def json_size(value: Any) -> int:
     """The length of `value`'s compact JSON text, binary values and models counted by their
     size on the wire."""
-    return len(json.dumps(value, separators=(",", ":"), default=_stand_in))
+    return len(json.dumps(plain_spine(value), separators=(",", ":"), default=_stand_in))
 
 
 def _stand_in(value: Any) -> Any:

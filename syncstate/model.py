@@ -51,6 +51,7 @@ from .tracked import (
     Slot,
     _Node,
     gc_paused,
+    plain_spine,
     reattach_children,
     wire_conversions,
     wrap,
@@ -136,8 +137,9 @@ class Model(HasTraits):
         fields in it that were converted (the only ones that may hold binary values).
 
         A field that `wrap` walked whole without meeting bytes or models is its own wire
-        form: it is sent as it is (the comm serialises it at once), with no copy and no walk
-        for buffers. The others are copied by `to_wire`, as every outgoing op is.
+        form: it is sent as its plain spine (the comm serialises it at once; `json` would read
+        a tracked list through its methods and reach every row), with no copy of the rows and
+        no walk for buffers. The others are copied by `to_wire`, as every outgoing op is.
         """
         wire: dict[str, Any] = {}
         converted = []
@@ -147,7 +149,7 @@ class Model(HasTraits):
             doc = self._state[name] = self._to_doc(name, value, None)
             walked = "to_json" not in trait.metadata and not isinstance(value, (_Node, tuple))
             if walked and wire_conversions.count == before:
-                wire[name] = doc
+                wire[name] = plain_spine(doc)
             else:
                 wire[name] = to_wire(doc)
                 converted.append(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from typing import Any
@@ -153,6 +154,7 @@ def test_creating_and_displaying_reaches_no_row(comms: FakeManager, reached: lis
     rows = plain_rows(ROWS)
     m = Table(rows=rows)
     m._repr_mimebundle_()
+    json.dumps(m._comm.open_data)  # as the kernel's session encodes the open message
     assert reached == []
     assert m._comm.open_data["state"]["rows"] == rows
 
