@@ -13,23 +13,19 @@ moment a cell is started until the view's table shows the change (a MutationObse
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 CLONE = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(CLONE / "tests" / "browser"))
+sys.path[:0] = [str(CLONE / "tests" / "browser"), str(CLONE / "benchmarks")]
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, START_CODE_JS, Lab, _serve  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
+from scale import ANYW, IPYW, SYNC, SYSTEMS, Config, Figures, parse_config  # noqa: E402
 
-IPYW, ANYW, SYNC = "ipywidgets", "anywidget", "syncstate"
-SYSTEMS = (IPYW, ANYW, SYNC)
 TIMEOUT_MS = 600_000
 
 # The view: the first 20 rows and the count, with what a test waits for in data attributes.
@@ -59,6 +55,19 @@ def make_rows(n):
     return [{{"id": i, "label": f"item {{i}}", "done": False}} for i in range(n)]
 """
 
+# anywidget and syncstate: the same model with the same view module.
+ESM_MODEL = """
+import {module}
+
+class M({base}):
+    _esm = ESM
+    rows = T.List(T.Dict()).tag(sync=True)
+    n = T.Int(0).tag(sync=True)
+
+def make(rows):
+    return M(rows=rows)
+"""
+
 # Per system: the model class, and the code of each change (`m` is the displayed model).
 # ipywidgets has no view module of its own here: an HTML widget whose `rows` are synced and whose
 # table is rendered by the kernel (the same table), what a widget without custom JS can do.
@@ -84,28 +93,8 @@ class M(W.HTML):
 def make(rows):
     return M(rows=rows, value=table(rows, 0))
 """,
-    ANYW: """
-import anywidget
-
-class M(anywidget.AnyWidget):
-    _esm = ESM
-    rows = T.List(T.Dict()).tag(sync=True)
-    n = T.Int(0).tag(sync=True)
-
-def make(rows):
-    return M(rows=rows)
-""",
-    SYNC: """
-import syncstate
-
-class M(syncstate.Model):
-    _esm = ESM
-    rows = T.List(T.Dict()).tag(sync=True)
-    n = T.Int(0).tag(sync=True)
-
-def make(rows):
-    return M(rows=rows)
-""",
+    ANYW: ESM_MODEL.format(module="anywidget", base="anywidget.AnyWidget"),
+    SYNC: ESM_MODEL.format(module="syncstate", base="syncstate.Model"),
 }
 
 # The same effect in each system: ipywidgets and anywidget sync by assignment of a new list.
@@ -141,24 +130,6 @@ TIMED_RUN_JS = (
   return ms;
 }"""
 )
-
-
-@dataclass(frozen=True)
-class Config:
-    sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
-    repeats: int = 3
-
-
-@dataclass
-class Figures:
-    samples: dict[str, list[float]] = field(default_factory=dict)
-
-    def add(self, key: str, value: float) -> None:
-        self.samples.setdefault(key, []).append(value)
-
-    def median(self, key: str) -> float | None:
-        values = self.samples.get(key)
-        return statistics.median(values) if values else None
 
 
 class _Temp:
@@ -291,16 +262,7 @@ def goals(config: Config, f: Figures) -> list[tuple[str, float | None, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="issue 10 workloads in JupyterLab + Chromium")
-    parser.add_argument("--quick", action="store_true", help="10k and 100k rows, 1 repeat")
-    parser.add_argument("--sizes", type=int, nargs="+", help="row counts")
-    parser.add_argument("--repeats", type=int, help="repeats of each workload")
-    args = parser.parse_args(argv)
-    config = Config(sizes=(10_000, 100_000), repeats=1) if args.quick else Config()
-    if args.sizes:
-        config = Config(sizes=tuple(args.sizes), repeats=config.repeats)
-    if args.repeats:
-        config = Config(sizes=config.sizes, repeats=args.repeats)
+    config = parse_config("issue 10 workloads in JupyterLab + Chromium", argv)
 
     def log(text: str) -> None:
         print(f"[browser] {text}", file=sys.stderr, flush=True)

@@ -262,17 +262,12 @@ def _plain_json(value: dict[Any, Any] | list[Any]) -> bool:
     text, finite numbers, plain dicts and lists), so that it can be kept as it is until reached.
     Anything else (bytes, tuples, models, subclasses, tracked nodes, bad values) is left to
     `wrap`, which converts it or says what is wrong."""
+    children: Iterable[Any] = value
     if type(value) is dict:
-        for k, v in value.items():
-            if type(k) is not str or not (k.isascii() or _valid_text(k)):
-                return False
-            kind = type(v)
-            if kind in _SELF_JSON or (kind is str and v.isascii()):
-                continue
-            if not _plain_leaf_or_json(kind, v):
-                return False
-        return True
-    for v in value:
+        if not all(type(k) is str and (k.isascii() or _valid_text(k)) for k in value):
+            return False
+        children = value.values()
+    for v in children:
         kind = type(v)
         if kind in _SELF_JSON or (kind is str and v.isascii()):
             continue
