@@ -236,8 +236,9 @@ def goals(config: Config, f: Figures) -> list[tuple[str, float | None, float]]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="issue 10 workloads at scale")
+def parse_config(description: str, argv: list[str] | None) -> Config:
+    """The sizes and repeats asked for on the command line (also used by browser.py)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="10k and 100k rows, 1 repeat")
     parser.add_argument("--sizes", type=int, nargs="+", help="row counts")
     parser.add_argument("--repeats", type=int, help="repeats of each workload")
@@ -247,6 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         config = Config(sizes=tuple(args.sizes), repeats=config.repeats)
     if args.repeats:
         config = Config(sizes=config.sizes, repeats=args.repeats)
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_config("issue 10 workloads at scale", argv)
 
     def log(text: str) -> None:
         print(f"[scale] {text}", file=sys.stderr, flush=True)

@@ -2,6 +2,7 @@
 
 Values that are the same object are skipped without looking inside, so the cost follows what
 changed (plus one identity check per unchanged element on the way), not the value's size.
+Tracked values are read raw (dict.items, list.__getitem__): a diff reaches nothing.
 When the ops would take more bytes than the new value itself, one `replace` goes instead.
 """
 
@@ -14,8 +15,9 @@ from operator import is_not
 from typing import Any
 
 from syncstate.patch import format_pointer, json_equal
+from syncstate.tracked import plain_spine
 
-__all__ = ["diff", "edit_script"]
+__all__ = ["diff", "edit_script", "json_size"]
 
 
 def diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
@@ -56,12 +58,12 @@ def _diff(old: Any, new: Any, path: str, ops: list[dict[str, Any]]) -> None:
 def _diff_dict(
     old: dict[Any, Any], new: dict[Any, Any], path: str, ops: list[dict[str, Any]]
 ) -> None:
-    for key, value in old.items():
+    for key, value in dict.items(old):
         if key in new:
-            _diff(value, new[key], path + format_pointer([key]), ops)
+            _diff(value, dict.__getitem__(new, key), path + format_pointer([key]), ops)
         else:
             ops.append({"op": "remove", "path": path + format_pointer([key])})
-    for key, value in new.items():
+    for key, value in dict.items(new):
         if key not in old:
             ops.append({"op": "add", "path": path + format_pointer([key]), "value": value})
 
@@ -72,13 +74,14 @@ def _diff_list(old: list[Any], new: list[Any], path: str, ops: list[dict[str, An
     tail = _common_run(old, new, shorter - start, from_end=True)
     old_end, new_end = len(old) - tail, len(new) - tail
     paired_end = min(old_end, new_end)
+    at = list.__getitem__
     for i in range(start, paired_end):
-        _diff(old[i], new[i], f"{path}/{i}", ops)
+        _diff(at(old, i), at(new, i), f"{path}/{i}", ops)
     # From the last, so that the indexes still to remove have not moved.
     for i in reversed(range(paired_end, old_end)):
         ops.append({"op": "remove", "path": f"{path}/{i}"})
     for i in range(paired_end, new_end):
-        ops.append({"op": "add", "path": f"{path}/{i}", "value": new[i]})
+        ops.append({"op": "add", "path": f"{path}/{i}", "value": at(new, i)})
 
 
 def _common_run(old: list[Any], new: list[Any], limit: int, from_end: bool = False) -> int:
@@ -88,12 +91,15 @@ def _common_run(old: list[Any], new: list[Any], limit: int, from_end: bool = Fal
     that keeps most elements costs little even for a long list; only elements that are not
     the same object are compared as JSON.
     """
-    differs = map(is_not, reversed(old), reversed(new)) if from_end else map(is_not, old, new)
+    if from_end:
+        differs = map(is_not, list.__reversed__(old), list.__reversed__(new))
+    else:
+        differs = map(is_not, list.__iter__(old), list.__iter__(new))
     for i in compress(count(), differs):
         if i >= limit:
             return limit
         j = -1 - i if from_end else i
-        if not json_equal(old[j], new[j]):
+        if not json_equal(list.__getitem__(old, j), list.__getitem__(new, j)):
             return i
     return limit
 
@@ -110,7 +116,7 @@ def _outweighs(ops: list[dict[str, Any]], new: Any) -> bool:
     for op in ops:
         ops_size += _OP_OVERHEAD + len(op["path"])
         if "value" in op:
-            ops_size += _json_size(op["value"])
+            ops_size += json_size(op["value"])
         while value_size < ops_size:
             chunk = next(value_sizes, None)
             if chunk is None:
@@ -123,18 +129,20 @@ def _json_sizes(value: Any) -> Iterator[int]:
     """`value`'s JSON length in pieces (one per element or member), so a caller can stop early."""
     if isinstance(value, list):
         yield 2
-        for item in value:
-            yield _json_size(item) + 1
+        for item in list.__iter__(value):
+            yield json_size(item) + 1
     elif isinstance(value, dict):
         yield 2
-        for key, item in value.items():
-            yield len(key) + 4 + _json_size(item)
+        for key, item in dict.items(value):
+            yield len(key) + 4 + json_size(item)
     else:
-        yield _json_size(value)
+        yield json_size(value)
 
 
-def _json_size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), default=_stand_in))
+def json_size(value: Any) -> int:
+    """The length of `value`'s compact JSON text, binary values and models counted by their
+    size on the wire."""
+    return len(json.dumps(plain_spine(value), separators=(",", ":"), default=_stand_in))
 
 
 def _stand_in(value: Any) -> Any:

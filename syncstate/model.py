@@ -51,6 +51,7 @@ from .tracked import (
     Slot,
     _Node,
     gc_paused,
+    plain_spine,
     reattach_children,
     wire_conversions,
     wrap,
@@ -136,8 +137,9 @@ class Model(HasTraits):
         fields in it that were converted (the only ones that may hold binary values).
 
         A field that `wrap` walked whole without meeting bytes or models is its own wire
-        form: it is sent as it is (the comm serialises it at once), with no copy and no walk
-        for buffers. The others are copied by `to_wire`, as every outgoing op is.
+        form: it is sent as its plain spine (the comm serialises it at once; `json` would read
+        a tracked list through its methods and reach every row), with no copy of the rows and
+        no walk for buffers. The others are copied by `to_wire`, as every outgoing op is.
         """
         wire: dict[str, Any] = {}
         converted = []
@@ -147,7 +149,7 @@ class Model(HasTraits):
             doc = self._state[name] = self._to_doc(name, value, None)
             walked = "to_json" not in trait.metadata and not isinstance(value, (_Node, tuple))
             if walked and wire_conversions.count == before:
-                wire[name] = doc
+                wire[name] = plain_spine(doc)
             else:
                 wire[name] = to_wire(doc)
                 converted.append(name)
@@ -434,6 +436,11 @@ def _watch_silent_sets(trait: TraitType[Any, Any]) -> None:
             return
         values = obj._trait_values
         old = values.get(name)
+        if value is old and obj._cross_validation_lock:
+            # traitlets setting back the value it has just validated and cross-validated
+            # (HasTraits.__init__, hold_trait_notifications): validating it again would copy
+            # a big list a second time, for the same value.
+            return
         plain_set(obj, value)
         # Inline for the hot path: the usual assignment has already been synced.
         if values.get(name) is not obj._state.get(name, _ABSENT):
@@ -473,10 +480,12 @@ def _short_repr(value: Any, limit: int = 40) -> str:
     """`repr(value)` cut to `limit` characters, at a cost bounded by the limit: a list or dict
     shows only the first elements that fit (the repr of a million rows is a 55 MB string)."""
     if isinstance(value, dict):
-        inner = (f"{_short_repr(k, limit)}: {_short_repr(v, limit)}" for k, v in value.items())
+        items = dict.items(value)  # raw: a repr reaches nothing (tracked.py)
+        inner = (f"{_short_repr(k, limit)}: {_short_repr(v, limit)}" for k, v in items)
         text = "{" + _first_that_fit(inner, limit) + "}"
     elif isinstance(value, (list, tuple)):
-        inner = (_short_repr(v, limit) for v in value)
+        values = value if isinstance(value, tuple) else list.__iter__(value)
+        inner = (_short_repr(v, limit) for v in values)
         text = "[" + _first_that_fit(inner, limit) + "]"
     elif isinstance(value, (str, bytes)) and len(value) > limit:
         text = repr(value[:limit])

@@ -87,14 +87,19 @@ def json_equal(a: Any, b: Any) -> bool:
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return a == b
+    # Raw contents: tracked values' plain children are compared, not reached (tracked.py).
     if isinstance(a, dict):
         return (
             isinstance(b, dict)
             and len(a) == len(b)
-            and all(k in b and json_equal(v, b[k]) for k, v in a.items())
+            and all(k in b and json_equal(v, dict.__getitem__(b, k)) for k, v in dict.items(a))
         )
     if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(map(json_equal, a, b))
+        return (
+            isinstance(b, list)
+            and len(a) == len(b)
+            and all(map(json_equal, list.__iter__(a), list.__iter__(b)))
+        )
     if isinstance(b, (dict, list)):
         return False
     try:
@@ -107,9 +112,9 @@ def json_equal(a: Any, b: Any) -> bool:
 def json_copy(value: Any) -> Any:
     """Deep copy into plain dicts and lists; leaves are shared, not copied."""
     if isinstance(value, dict):
-        return {k: json_copy(v) for k, v in value.items()}
+        return {k: json_copy(v) for k, v in dict.items(value)}
     if isinstance(value, list):
-        return [json_copy(v) for v in value]
+        return [json_copy(v) for v in list.__iter__(value)]
     return value
 
 

@@ -148,13 +148,13 @@ def check_value(value: Any, budget: int) -> int:
             check_text(item)
             size += len(item) + 2
         elif isinstance(item, dict):
-            for key, child in item.items():
+            for key, child in dict.items(item):  # raw: nothing reached (tracked.py)
                 check_text(key)
                 size += len(key) + 4
                 stack.append((child, depth + 1))
         elif isinstance(item, list):
             size += 2 + len(item)
-            stack.extend((child, depth + 1) for child in item)
+            stack.extend((child, depth + 1) for child in list.__iter__(item))
         elif kind is float:
             if not math.isfinite(item):
                 # Python's json module parses NaN and Infinity; JSON has neither.

@@ -27,9 +27,13 @@ def to_wire(value: Any) -> Any:
         if not math.isfinite(value):
             raise ValueError(f"{value!r} has no JSON form")
         return value
+    # Raw contents (dict.items, list.__iter__): a tracked value's plain children are read
+    # as they are, never reached (tracked.py).
     if isinstance(value, dict):
-        return {_key(k): to_wire(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+        return {_key(k): to_wire(v) for k, v in dict.items(value)}
+    if isinstance(value, list):
+        return [to_wire(v) for v in list.__iter__(value)]
+    if isinstance(value, tuple):
         return [to_wire(v) for v in value]
     if isinstance(value, BINARY):
         return bytes(value)

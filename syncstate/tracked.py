@@ -12,6 +12,13 @@ the list: the base moves for the longer side and only the shorter side is renumb
 change at either end renumbers nothing, `reverse()` flips the sign in O(1), and `sort()`
 renumbers once, in the same pass as the sort. A node finds its index in O(1), always
 (docs/design.md, "List indexes").
+
+Tracking is lazy: a tracked container may hold plain dicts and lists (checked to be plain
+JSON when they entered) and makes one its tracked child only when it is reached (indexing,
+iteration, `get`, `items`, ...), so creating a model of a million rows copies the outer list
+only. syncstate never changes a plain child in place, so plain children may be shared (with
+the value the user assigned, or between trees); its own readers (`to_wire`, the diff, JSON
+equality) read raw contents and reach nothing (docs/design.md, "Lazy tracking").
 """
 
 from __future__ import annotations
@@ -22,10 +29,11 @@ import operator
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import compress, count, repeat
 from typing import TYPE_CHECKING, Any, SupportsIndex, Union
 
 from .patch import format_pointer
-from .protocol import check_text
+from .protocol import SyncError, check_text
 
 if TYPE_CHECKING:
     from .model import Model
@@ -115,10 +123,12 @@ def _detach(value: Any) -> None:
         value._parent = None
 
 
-def _attach(value: Any, parent: Parent, key: Any) -> None:
+def _attach(value: Any, parent: TrackedList | TrackedDict, key: Any) -> None:
     if isinstance(value, _Node):
         value._parent = parent
         value._key = key
+    elif type(value) in _PLAIN:
+        parent._lazy = True  # a plain child is back (an undo): reached again on access
 
 
 def reattach_children(node: Any) -> None:
@@ -130,6 +140,8 @@ def reattach_children(node: Any) -> None:
     )
     if isinstance(node, TrackedList):
         node._sign, node._base = 1, 0
+    if not isinstance(node, (TrackedList, TrackedDict)):
+        return
     for key, child in children:
         _attach(child, node, key)
 
@@ -190,10 +202,12 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
         value._parent = parent
         value._key = key
         return value
+    # A tracked node's plain children were checked when they entered it.
+    checked = isinstance(value, _Node)
     if isinstance(value, dict):
         node = _new_dict(TrackedDict)  # no Python-level __init__: a million rows, a million calls
         dict.update(node, value)
-        node._parent, node._key = parent, key
+        node._parent, node._key, node._lazy = parent, key, False
         for k, v in dict.items(node):
             if type(k) is not str:
                 if not isinstance(k, str):
@@ -201,17 +215,24 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
             elif k.isascii() and (type(v) in _SELF_JSON or (type(v) is str and v.isascii())):
                 continue
             check_text(k)
+            if type(v) in _PLAIN and (checked or _plain_json(v)):
+                node._lazy = True
+                continue
             new = wrap(v, node, k, reclaim)
             if new is not v:
                 dict.__setitem__(node, k, new)  # the size stays: iterating on is safe
         return node
     if isinstance(value, (list, tuple)):
         items = _new_list(TrackedList)
-        list.extend(items, value)
+        list.extend(items, list.__iter__(value) if isinstance(value, TrackedList) else value)
         items._parent, items._key, items._sign, items._base = parent, key, 1, 0
-        for i, v in enumerate(value):
+        items._lazy = False
+        for i, v in enumerate(list.__iter__(items)):
             leaf = type(v)
             if leaf in _SELF_JSON or (leaf is str and v.isascii()):
+                continue
+            if leaf in _PLAIN and (checked or _plain_json(v)):
+                items._lazy = True  # kept as it is until reached
                 continue
             # Inline fast path for the common case: rows kept from the list being replaced.
             if reclaim is not None and isinstance(v, _Node) and v._parent is reclaim:
@@ -219,7 +240,7 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
                 continue
             new = wrap(v, items, i, reclaim)
             if new is not v:
-                list.__setitem__(items, i, new)
+                list.__setitem__(items, i, new)  # the size stays: iterating on is safe
         return items
     wire_conversions.count += 1
     if isinstance(value, (bytearray, memoryview)):
@@ -233,10 +254,77 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
     )
 
 
+_PLAIN = frozenset({dict, list})
+
+
+def _plain_json(value: dict[Any, Any] | list[Any]) -> bool:
+    """Whether a plain dict or list holds only plain JSON all the way down (text keys, valid
+    text, finite numbers, plain dicts and lists), so that it can be kept as it is until reached.
+    Anything else (bytes, tuples, models, subclasses, tracked nodes, bad values) is left to
+    `wrap`, which converts it or says what is wrong."""
+    children: Iterable[Any] = value
+    if type(value) is dict:
+        if not all(type(k) is str and (k.isascii() or _valid_text(k)) for k in value):
+            return False
+        children = value.values()
+    for v in children:
+        kind = type(v)
+        if kind in _SELF_JSON or (kind is str and v.isascii()):
+            continue
+        if not _plain_leaf_or_json(kind, v):
+            return False
+    return True
+
+
+def _plain_leaf_or_json(kind: type, value: Any) -> bool:
+    if kind is str:
+        return _valid_text(value)
+    if kind is float:
+        return math.isfinite(value)
+    return kind in _PLAIN and _plain_json(value)
+
+
+def _valid_text(text: str) -> bool:
+    try:
+        check_text(text)
+    except SyncError:
+        return False
+    return True
+
+
+def _reached(value: dict[str, Any] | list[Any], parent: Any, key: Any) -> Any:
+    """The tracked child for a plain one being reached: a shallow copy (its own children are
+    reached in turn), so the plain value, perhaps the user's, is never changed."""
+    if type(value) is dict:
+        node = _new_dict(TrackedDict)
+        dict.update(node, value)
+        node._parent, node._key, node._lazy = parent, key, True
+        return node
+    items = _new_list(TrackedList)
+    list.extend(items, value)
+    items._parent, items._key, items._sign, items._base, items._lazy = parent, key, 1, 0, True
+    return items
+
+
+def plain_spine(value: Any) -> Any:
+    """`value` with its tracked containers replaced by plain shallow copies, down to the plain
+    children, for a JSON encoder: `json` reads a list or dict subclass through its Python
+    methods, which would reach every child. Lists are scanned for tracked children at C speed,
+    so a million unreached rows cost one pointer copy each."""
+    if isinstance(value, list):
+        items = list.__getitem__(value, slice(None))
+        for i in compress(count(), map(isinstance, items, repeat(_Node))):
+            items[i] = plain_spine(items[i])
+        return items
+    if isinstance(value, dict):
+        return {k: plain_spine(v) if isinstance(v, _Node) else v for k, v in dict.items(value)}
+    return value
+
+
 class TrackedList(_Node, list[Any]):
     """A list that turns its mutations into ops; see the module docstring."""
 
-    __slots__ = ("_base", "_key", "_parent", "_sign")
+    __slots__ = ("_base", "_key", "_lazy", "_parent", "_sign")
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -244,6 +332,49 @@ class TrackedList(_Node, list[Any]):
         self._key = None
         self._sign = 1
         self._base = 0
+        #: Whether it may hold plain children not yet reached.
+        self._lazy = True
+
+    # -- reaching plain children (see the module docstring)
+
+    def __getitem__(self, index: Any) -> Any:
+        value = list.__getitem__(self, index)
+        if type(value) not in _PLAIN:
+            return value
+        if isinstance(index, slice):
+            if self._lazy:
+                for i in range(*index.indices(len(self))):
+                    self._reach(i)
+            return list.__getitem__(self, index)
+        return self._reach(self._position(index))
+
+    def _reach(self, i: int) -> Any:
+        value = list.__getitem__(self, i)
+        if type(value) in _PLAIN:
+            value = _reached(value, self, self._stored(i))
+            list.__setitem__(self, i, value)
+        return value
+
+    def _reach_all(self) -> None:
+        if not self._lazy:
+            return
+        with gc_paused():
+            for i, value in enumerate(list.__iter__(self)):
+                if type(value) in _PLAIN:
+                    list.__setitem__(self, i, _reached(value, self, self._stored(i)))
+        self._lazy = False
+
+    def __iter__(self) -> Iterator[Any]:
+        self._reach_all()
+        return list.__iter__(self)
+
+    def __reversed__(self) -> Iterator[Any]:
+        self._reach_all()
+        return list.__reversed__(self)
+
+    def copy(self) -> list[Any]:
+        self._reach_all()
+        return list.copy(self)
 
     # -- index bookkeeping: a child at index i stores the key (i - base) * sign
 
@@ -416,12 +547,45 @@ class TrackedList(_Node, list[Any]):
 class TrackedDict(_Node, dict[str, Any]):
     """A dict that turns its mutations into ops; see the module docstring."""
 
-    __slots__ = ("_key", "_parent")
+    __slots__ = ("_key", "_lazy", "_parent")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._parent = None
         self._key = None
+        #: Whether it may hold plain children not yet reached.
+        self._lazy = True
+
+    # -- reaching plain children (see the module docstring)
+
+    def __getitem__(self, key: str) -> Any:
+        value = dict.__getitem__(self, key)
+        if type(value) in _PLAIN:
+            value = _reached(value, self, key)
+            dict.__setitem__(self, key, value)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if dict.__contains__(self, key) else default
+
+    def _reach_all(self) -> None:
+        if self._lazy:
+            for key, value in dict.items(self):
+                if type(value) in _PLAIN:
+                    dict.__setitem__(self, key, _reached(value, self, key))
+            self._lazy = False
+
+    def values(self) -> Any:
+        self._reach_all()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._reach_all()
+        return dict.items(self)
+
+    def copy(self) -> dict[str, Any]:
+        self._reach_all()
+        return dict.copy(self)
 
     def __setitem__(self, key: str, value: Any) -> None:
         if not isinstance(key, str):
@@ -487,4 +651,4 @@ class TrackedDict(_Node, dict[str, Any]):
     def setdefault(self, key: str, default: Any = None) -> Any:
         if not dict.__contains__(self, key):
             self[key] = default
-        return dict.__getitem__(self, key)
+        return self[key]

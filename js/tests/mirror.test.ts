@@ -316,6 +316,32 @@ describe('Mirror: with an edit pending, cost follows the change', () => {
     ]);
   });
 
+  it('applies a kernel patch elsewhere without undoing and redoing the pending edit', () => {
+    const writes: string[] = [];
+    const row = new Proxy(
+      { id: 5, done: false },
+      {
+        set(target, key, value, receiver) {
+          writes.push(String(key));
+          return Reflect.set(target, key, value, receiver);
+        }
+      }
+    );
+    const { mirror, kernel, changes } = setup({ items: [{ id: 0 }, row, { id: 2 }], count: 0 });
+    mirror.patch([replace('/items/1/done', true)]);
+    kernel([replace('/items/2/id', 7)]);
+    kernel([{ op: 'add', path: '/items/-', value: { id: 3 } }]);
+    kernel([replace('/count', 1)]);
+    expect(writes).toEqual(['done']); // the edit itself, once
+    expect(changes.slice(1)).toEqual([
+      [replace('/items/2/id', 7)],
+      [{ op: 'add', path: '/items/-', value: { id: 3 } }],
+      [replace('/count', 1)]
+    ]);
+    kernel([replace('/items/1/done', true)], ['c:1']);
+    expect(mirror.get('items')).toEqual([{ id: 0 }, { id: 5, done: true }, { id: 7 }, { id: 3 }]);
+  });
+
   it('reports the change exactly when a kernel insert moves the row a pending edit is on', () => {
     const { mirror, kernel, changes } = setup({ items: [{ id: 0 }, { id: 1 }, { id: 2 }], count: 0 });
     let shown = structuredClone(mirror.state);

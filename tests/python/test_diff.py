@@ -261,8 +261,8 @@ def test_few_changes_stay_ops() -> None:
 
 def test_measuring_stops_at_the_smaller_side(monkeypatch: pytest.MonkeyPatch) -> None:
     measured: list[Any] = []
-    size = syncstate.diff._json_size
-    monkeypatch.setattr(syncstate.diff, "_json_size", lambda v: measured.append(v) or size(v))
+    size = syncstate.diff.json_size
+    monkeypatch.setattr(syncstate.diff, "json_size", lambda v: measured.append(v) or size(v))
     old = list(range(ROWS))
     new = [*old[:-3], -1, -2, -3]  # three changes at the end of a long list
     assert len(diff(old, new)) == 3

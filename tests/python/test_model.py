@@ -611,3 +611,38 @@ def test_creating_a_plain_model_copies_and_walks_its_state_once(
     assert copied == [m.items]
     assert m._comm.open_data["buffer_paths"] == [["state", "items", 0, "png"]]
     assert m._comm.open_buffers == [b"\x89PNG"]
+
+
+def test_construction_validates_each_row_once(
+    comms: FakeManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """traitlets sets the value it has just validated back after cross-validation; syncstate
+    does not let it validate (and copy) the whole list a second time."""
+    validated: list[Any] = []
+    plain = Dict.validate
+    monkeypatch.setattr(
+        Dict, "validate", lambda self, o, v: validated.append(v) or plain(self, o, v)
+    )
+    Todo(items=[{"text": str(i)} for i in range(100)])
+    assert len(validated) == 100
+    validated.clear()
+    m = Range(low=3, high=5)  # a cross-validated model still validates what it must
+    assert (m.low, m.high) == (3, 5)
+    with pytest.raises(TraitError, match="low 6 > high 5"):
+        Range(low=6, high=5)
+
+
+def test_displaying_a_state_over_the_saved_cap_measures_about_the_cap(
+    comms: FakeManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syncstate import saved
+
+    measured: list[int] = []
+    size = saved.json_size
+    monkeypatch.setattr(saved, "json_size", lambda v: measured.append(size(v)) or measured[-1])
+    monkeypatch.setattr(saved, "SAVED_STATE_MAX_CHARS", 10_000)
+    monkeypatch.setattr(saved, "to_wire", lambda v: pytest.fail("the state was copied"))
+    m = Todo(items=[{"text": f"row {i}"} for i in range(100_000)])
+    view = m._repr_mimebundle_()["application/vnd.syncstate.view+json"]
+    assert view["state_omitted"] == "too_large"
+    assert 10_000 < sum(measured) < 30_000  # of about 1.8 MB

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from typing import Any
@@ -126,3 +127,109 @@ def test_a_rejected_inbound_edit_restores_exact_paths(comms: FakeManager) -> Non
     m.rows[3]["t"] = "after"
     front.pump()
     assert front.state["rows"] == m.rows
+
+
+# -- lazy tracking: rows become tracked when reached, not when the model is made ---------------
+
+
+@pytest.fixture
+def reached(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every plain value made a tracked child (the copy lazy tracking defers)."""
+    values: list[Any] = []
+    make = syncstate.tracked._reached
+
+    def counting(value: Any, parent: Any, key: Any) -> Any:
+        values.append(value)
+        return make(value, parent, key)
+
+    monkeypatch.setattr(syncstate.tracked, "_reached", counting)
+    return values
+
+
+def plain_rows(n: int) -> list[dict[str, Any]]:
+    return [{"t": i, "tags": ["a"], "done": False} for i in range(n)]
+
+
+def test_creating_and_displaying_reaches_no_row(comms: FakeManager, reached: list[Any]) -> None:
+    rows = plain_rows(ROWS)
+    m = Table(rows=rows)
+    m._repr_mimebundle_()
+    json.dumps(m._comm.open_data)  # as the kernel's session encodes the open message
+    assert reached == []
+    assert m._comm.open_data["state"]["rows"] == rows
+
+
+def test_an_edit_reaches_its_row_only_and_leaves_the_assigned_value_alone(
+    comms: FakeManager, reached: list[Any]
+) -> None:
+    rows = plain_rows(ROWS)
+    m = Table(rows=rows)
+    front = Frontend(m._comm)
+    m.rows[500]["tags"].append("b")
+    m.rows[500]["done"] = True
+    assert [op["path"] for data in front.pump() for op in data["ops"]] == [
+        "/rows/500/tags/1",
+        "/rows/500/done",
+    ]
+    assert reached == [rows[500], rows[500]["tags"]]
+    assert rows[500] == {"t": 500, "tags": ["a"], "done": False}  # the user's row: unchanged
+    front.edit([{"op": "replace", "path": "/rows/7/tags/0", "value": "z"}])
+    assert len(reached) == 4 and front.state["rows"] == m.rows and not front.rejections
+    assert rows[7]["tags"] == ["a"]
+
+
+def test_reordering_and_reassigning_reach_nothing(comms: FakeManager, reached: list[Any]) -> None:
+    m = Table(rows=plain_rows(ROWS))
+    front = Frontend(m._comm)
+    m.rows.insert(0, {"t": -1})
+    m.rows.reverse()
+    m.rows.pop()
+    m.rows.sort(key=lambda row: row["t"])
+    m.rows = m.rows + [{"t": ROWS}]  # noqa: RUF005 (unpacking would iterate, and reach every row)
+    assert len(front.pump()[-1]["ops"]) == 1  # the diff is one add: kept rows are compared by id
+    assert reached == []
+    assert front.state["rows"] == m.rows and m.rows[0]["t"] == 0
+    assert_paths_exact(m.rows)
+
+
+def test_iterating_reaches_every_row_once_and_their_edits_sync(
+    comms: FakeManager, reached: list[Any]
+) -> None:
+    m = Table(rows=plain_rows(100))
+    front = Frontend(m._comm)
+    for row in m.rows:
+        row["done"] = True
+    for row in m.rows:
+        for tags in row.values():
+            if isinstance(tags, list):
+                tags.append("x")
+    assert len(reached) == 200  # each row, then each row's tags
+    front.pump()
+    assert front.state["rows"] == m.rows and front.state["rows"][99]["tags"] == ["a", "x"]
+
+
+def test_a_failed_edit_puts_unreached_rows_back(comms: FakeManager) -> None:
+    m = Table(rows=plain_rows(10))
+    front = Frontend(m._comm)
+    front.edit(
+        [
+            {"op": "remove", "path": "/rows/3"},
+            {"op": "move", "from": "/rows/0", "path": "/rows/5"},
+            {"op": "test", "path": "/rows/0/t", "value": "no"},
+        ]
+    )
+    assert front.rejections and m.rows == plain_rows(10)
+    m.rows[3]["tags"].append("b")
+    front.pump()
+    assert front.state["rows"] == m.rows and front.state["rows"][3]["tags"] == ["a", "b"]
+    assert_paths_exact(m.rows)
+
+
+def test_values_that_are_not_plain_json_are_converted_or_refused_at_once(
+    comms: FakeManager,
+) -> None:
+    m = Table(rows=[{"pair": (1, 2), "raw": bytearray(b"x")}, [{"t": 1}]])
+    assert isinstance(m.rows[0]["pair"], TrackedList) and m.rows[0]["raw"] == b"x"
+    for bad in ({"n": float("nan")}, {1: "int key"}, {"t": "\ud800"}, {"s": {1, 2}}):
+        with pytest.raises(Exception, match=r"JSON|string|Unicode|cannot be synced"):
+            Table(rows=[{"ok": [bad]}])

@@ -102,13 +102,33 @@ function movesUnder(at: readonly string[], other: readonly string[]): boolean {
   return index !== '-' && (target === '-' || (ARRAY_INDEX.test(target) && Number(target) >= Number(index)));
 }
 
+/** An op with its pointers parsed and whether it shifts array elements, for `commutesParsed`. */
+interface ParsedOp {
+  pointers: string[][];
+  shifts: boolean;
+}
+
+/** Parsed once per op object (a kernel op is parsed when checked, a pending op when made, not on every patch). */
+const parsedOps = new WeakMap<Operation, ParsedOp>();
+
+function parsedOp(op: Operation): ParsedOp {
+  let parsed = parsedOps.get(op);
+  if (parsed === undefined) {
+    parsed = { pointers: pointersOf(op).map(parsePointer), shifts: shifts(op) };
+    parsedOps.set(op, parsed);
+  }
+  return parsed;
+}
+
 /** Whether two ops touch disjoint places that neither moves: applied in either order, each does the same. */
-function commutes(x: Operation, y: Operation): boolean {
-  const xs = pointersOf(x).map(parsePointer);
-  const ys = pointersOf(y).map(parsePointer);
-  return xs.every(px =>
-    ys.every(py => !overlaps(px, py) && !(shifts(x) && movesUnder(px, py)) && !(shifts(y) && movesUnder(py, px)))
+function commutesParsed(x: ParsedOp, y: ParsedOp): boolean {
+  return x.pointers.every(px =>
+    y.pointers.every(py => !overlaps(px, py) && !(x.shifts && movesUnder(px, py)) && !(y.shifts && movesUnder(py, px)))
   );
+}
+
+function commutes(x: Operation, y: Operation): boolean {
+  return commutesParsed(parsedOp(x), parsedOp(y));
 }
 
 const ABSENT = Symbol('absent');
@@ -144,8 +164,8 @@ function randomId(): string {
 /** The top-level fields `ops` touch; `onRoot` makes the error for an op on the whole document. */
 function fieldsOf(ops: readonly Operation[], onRoot: () => Error): Set<string> {
   const fields = new Set<string>();
-  for (const pointer of ops.flatMap(pointersOf)) {
-    const field = parsePointer(pointer)[0];
+  for (const pointer of ops.flatMap(op => parsedOp(op).pointers)) {
+    const field = pointer[0];
     if (field === undefined) {
       throw onRoot();
     }
@@ -490,6 +510,13 @@ export class Mirror extends Emitter implements AnyModel {
    * the visible state. On a PatchError from `kernelOps` everything is put back and it rethrows.
    */
   private rebuild(kernelOps: readonly Operation[], leaving: ReadonlySet<Edit>): Operation[] {
+    if (!leaving.size && this.commutesWithPending(kernelOps)) {
+      // Ops elsewhere (the usual kernel patch while an edit waits): applied in either order they
+      // do the same, so they go on the visible state as they are, and the pending edits' undo
+      // logs stay valid. Nothing is undone, redone or compared.
+      applyPatch(this.visible, kernelOps);
+      return [...kernelOps];
+    }
     const { direct, points } = this.watch(kernelOps, leaving);
     const touched = [...kernelOps, ...this.pending.flatMap(edit => edit.ops)].flatMap(pointersOf).map(parsePointer);
     const before = points.map(point => {
@@ -510,6 +537,15 @@ export class Mirror extends Emitter implements AnyModel {
     this.pending = this.pending.filter(edit => !leaving.has(edit));
     this.redo();
     return [...direct, ...points.flatMap((point, i) => diffAt(point, before[i], valueAt(this.visible, point)))];
+  }
+
+  /** Whether every op commutes with every pending op (pointers parsed once per op). */
+  private commutesWithPending(ops: readonly Operation[]): boolean {
+    const pending = this.pending.flatMap(edit => edit.ops).map(parsedOp);
+    return ops.every(op => {
+      const mine = parsedOp(op);
+      return pending.every(other => commutesParsed(mine, other));
+    });
   }
 
   /**
