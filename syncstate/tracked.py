@@ -23,14 +23,13 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, SupportsIndex, Union
 
 from .patch import format_pointer
+from .serialize import Referable
 
 if TYPE_CHECKING:
     from .model import Model
 
 Op = dict[str, Any]
 Undo = Callable[[], None]
-#: Objects kept as they are inside tracked values (model.py adds Model).
-LEAF_CLASSES: list[type] = []
 _ATOMS = (str, int, bool, type(None), bytes)
 
 
@@ -173,7 +172,7 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
         return items
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
-    if isinstance(value, (str, int, bytes, tuple(LEAF_CLASSES))):
+    if isinstance(value, (str, int, bytes, Referable)):
         return value
     raise TypeError(
         f"a {kind.__name__} cannot be synced as JSON; give the trait a to_json/from_json"

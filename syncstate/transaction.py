@@ -66,8 +66,9 @@ class Transaction:
 
     def _writable(self, name: str) -> bool:
         trait = self.fields.get(name)
+        # `frontend_read_only` tag (model.FRONTEND_READ_ONLY), or traitlets' own `read_only`.
         return trait is not None and not (
-            trait.metadata.get("read_only") or getattr(trait, "read_only", False)
+            trait.metadata.get("frontend_read_only") or getattr(trait, "read_only", False)
         )
 
     # -- create -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fakes import FakeComm, FakeManager
+from helpers import FakeComm, FakeManager
 
 
 @pytest.fixture

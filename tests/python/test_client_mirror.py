@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import FakeManager
+from helpers import FakeManager
 
 from syncstate.client import Mirror
 from syncstate.patch import PatchError, apply_patch, json_copy, json_equal

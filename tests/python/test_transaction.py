@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakes import FakeManager
+from helpers import FakeManager
 from traitlets import Dict, Int, List
 
 import syncstate

@@ -21,7 +21,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent / "python")]
 
-from test_convergence import Chooser, World, fake_comms, frontend_edit  # noqa: E402
+from helpers import Chooser, World, fake_comms, frontend_edit  # noqa: E402
 
 from syncstate.client import Mirror  # noqa: E402
 from syncstate.patch import PatchError, json_copy  # noqa: E402
