@@ -435,7 +435,7 @@ class World:
             box.popleft()
 
     def to_mirror(self, i: int) -> None:
-        self.mirrors[i].handle(self.inbox[i].popleft())
+        self.mirrors[i].handle_message(self.inbox[i].popleft())
 
     def check(self) -> None:
         """Invariants at every step: never diverge from what the kernel sent."""

@@ -43,7 +43,7 @@ def test_vectors(scenario: dict[str, Any]) -> None:
             if "edit" in step:
                 mirror.patch(step["edit"])
             elif "receive" in step:
-                mirror.handle(step["receive"])
+                mirror.handle_message(step["receive"])
             else:
                 mirror.request_sync()
         except PatchError as error:
@@ -78,7 +78,7 @@ def test_vectors_cover_the_interesting_paths() -> None:
 def test_no_copy_of_the_state_when_nothing_is_pending() -> None:
     mirror, _ = make({"rows": [{"t": i} for i in range(1000)], "n": 0})
     rows = mirror.state["rows"]
-    mirror.handle(
+    mirror.handle_message(
         {
             "method": "patch",
             "version": 1,
@@ -91,7 +91,7 @@ def test_no_copy_of_the_state_when_nothing_is_pending() -> None:
     # Pending: the edit is applied in place; `confirmed` is then a copy made on demand.
     assert mirror.state is not mirror.confirmed and mirror.state["rows"] is rows
     assert mirror.confirmed["n"] == 0 and mirror.state["n"] == 1
-    mirror.handle(
+    mirror.handle_message(
         {
             "method": "patch",
             "version": 2,
@@ -125,7 +125,7 @@ def test_with_an_edit_pending_kernel_patches_and_answers_touch_only_their_rows()
     CountedRows.reads = 0
 
     def kernel(ops: list[Any], ack: list[str] | None = None) -> None:
-        mirror.handle(
+        mirror.handle_message(
             {"method": "patch", "version": mirror.version + 1, "ack": ack or [], "ops": ops}
         )
 
@@ -151,7 +151,7 @@ def test_a_kernel_insert_under_a_pending_edit_reports_the_exact_change() -> None
     shown = json_copy(mirror.state)
     mirror.observe(lambda ops: apply_patch(shown, json_copy(ops)))
     mirror.patch([{"op": "add", "path": "/rows/1/done", "value": True}])
-    mirror.handle(
+    mirror.handle_message(
         {
             "method": "patch",
             "version": 1,
@@ -212,13 +212,13 @@ def test_binary_values_travel_as_buffers() -> None:
     assert sent == [
         ({"method": "patch", "id": "c:1", "base": 0, "buffer_paths": paths, "ops": ops}, [b"GIF"])
     ]
-    mirror.handle(
+    mirror.handle_message(
         {"method": "patch", "version": 1, "ack": ["c:1"], "buffer_paths": paths, "ops": ops},
         [memoryview(b"GIF")],
     )
     assert mirror.state == {"img": b"GIF", "n": 0} and mirror.settled
     # A bad buffer path is a bad kernel message: reported, and the mirror asks for the state.
-    mirror.handle(
+    mirror.handle_message(
         {"method": "patch", "version": 2, "ack": [], "buffer_paths": [["ops", 5]], "ops": []},
         [b"x"],
     )
@@ -243,10 +243,10 @@ def test_binary_values_travel_as_buffers() -> None:
 )
 def test_bad_kernel_messages_mean_resync_not_a_crash(data: Any) -> None:
     mirror, sent = make({"a": 1})
-    mirror.handle(data)
+    mirror.handle_message(data)
     assert mirror.state == {"a": 1} and mirror.version == 0
     assert sent == [({"method": "sync"}, [])] and mirror.syncing
-    mirror.handle({"method": "state", "version": 4, "state": {"a": 2}})
+    mirror.handle_message({"method": "state", "version": 4, "state": {"a": 2}})
     assert mirror.state == {"a": 2} and mirror.version == 4 and mirror.settled
 
 
@@ -257,7 +257,7 @@ def test_observers_and_error_callbacks() -> None:
     stop = mirror.observe(changes.append)
     mirror.on_error(errors.append)
     mirror.patch([{"op": "replace", "path": "/a", "value": 2}])
-    mirror.handle(
+    mirror.handle_message(
         {
             "method": "patch",
             "version": 1,
@@ -265,7 +265,7 @@ def test_observers_and_error_callbacks() -> None:
             "ops": [{"op": "replace", "path": "/b", "value": 5}],
         }
     )
-    mirror.handle(
+    mirror.handle_message(
         {"method": "reject", "id": "c:1", "version": 1, "code": "invalid", "message": "no"}
     )
     assert changes == [
@@ -275,7 +275,7 @@ def test_observers_and_error_callbacks() -> None:
     ]
     assert [(e.id, e.code, e.message) for e in errors] == [("c:1", "invalid", "no")]
     stop()
-    mirror.handle(
+    mirror.handle_message(
         {
             "method": "patch",
             "version": 2,

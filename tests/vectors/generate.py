@@ -81,7 +81,7 @@ def scenario(index: int, rng: random.Random) -> dict[str, Any]:
                 record({"edit": json_copy(ops)}, lambda ops=ops: me.patch(ops))
             elif action == "me" and world.inbox[0]:
                 message = world.inbox[0].popleft()
-                record({"receive": json_copy(message)}, lambda m=message: me.handle(m))
+                record({"receive": json_copy(message)}, lambda m=message: me.handle_message(m))
             elif action == "lose" and len(world.inbox[0]) > 1:  # a later message shows the gap
                 message = world.inbox[0][0]
                 if message["method"] == "patch" and not message.get("ack"):
@@ -91,7 +91,7 @@ def scenario(index: int, rng: random.Random) -> dict[str, Any]:
                 with contextlib.suppress(PatchError):  # refused locally: nothing happened
                     other.patch(frontend_edit(other.state, c))
                 while world.inbox[1]:
-                    other.handle(world.inbox[1].popleft())
+                    other.handle_message(world.inbox[1].popleft())
                 while world.outbox[1]:
                     world.to_kernel(1)
             elif action == "to_kernel" and world.outbox[0]:
@@ -104,7 +104,7 @@ def scenario(index: int, rng: random.Random) -> dict[str, Any]:
                 world.to_kernel(0)
             while world.inbox[0]:
                 message = world.inbox[0].popleft()
-                record({"receive": json_copy(message)}, lambda m=message: me.handle(m))
+                record({"receive": json_copy(message)}, lambda m=message: me.handle_message(m))
         return {"name": f"random-{index}", "client_id": "m0", "open": opened, "steps": steps}
     finally:
         world.model.close()
