@@ -26,11 +26,9 @@ from .diff import diff
 from .esm import load_source, watcher
 from .patch import format_pointer, json_equal
 from .protocol import (
-    BAD_MESSAGE,
     CUSTOM,
     INTERNAL,
     MIME_TYPE,
-    NOT_MAIN_SHELL,
     OPEN,
     PATCH,
     PROTOCOL,
@@ -45,7 +43,7 @@ from .protocol import (
 )
 from .saved import saved_state
 from .serialize import Referable, put_buffers, to_wire
-from .shell import keep_on_main_shell, on_main_shell
+from .shell import keep_on_main_shell, message_data, method_of
 from .tracked import Slot, _Node, reattach_children, wrap
 from .transaction import Transaction
 
@@ -306,13 +304,9 @@ class Model(HasTraits, Referable):
 
     def _handle_msg(self, msg: dict[str, Any]) -> None:
         """Entry point for every message from a frontend: nothing it sends may raise here."""
-        data = msg.get("content", {}).get("data") if isinstance(msg, dict) else None
+        data = message_data(msg)
         try:
-            if not isinstance(data, dict):
-                raise SyncError(BAD_MESSAGE, "a message must be a JSON object")
-            if not on_main_shell():
-                raise SyncError(BAD_MESSAGE, NOT_MAIN_SHELL)
-            method = data.get("method")
+            method = method_of(data)
             if method == PATCH:
                 put_buffers(data, data.get("buffer_paths"), msg.get("buffers") or [])
                 self._apply_edit(data)
