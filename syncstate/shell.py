@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .protocol import BAD_MESSAGE, NOT_MAIN_SHELL, SyncError
+from .protocol import BAD_MESSAGE, SyncError
 
 
 def keep_on_main_shell(channel: Any) -> None:
@@ -38,7 +38,9 @@ def method_of(data: Any) -> Any:
     if not isinstance(data, dict):
         raise SyncError(BAD_MESSAGE, "a message must be a JSON object")
     if not on_main_shell():
-        raise SyncError(BAD_MESSAGE, NOT_MAIN_SHELL)
+        raise SyncError(
+            BAD_MESSAGE, "syncstate messages are handled on the kernel's main shell, not a subshell"
+        )
     return data.get("method")
 
 

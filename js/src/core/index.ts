@@ -8,3 +8,4 @@ export * from './invoke';
 export * from './limits';
 export * from './saved';
 export * from './notices';
+export * from './protocol';

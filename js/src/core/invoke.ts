@@ -6,9 +6,8 @@
  */
 import { isObject } from './json';
 import type { Mirror } from './mirror';
+import { INVOKE, INVOKE_REPLY } from './protocol';
 
-export const INVOKE = 'invoke';
-export const INVOKE_REPLY = 'invoke-reply';
 
 export interface InvokeOptions {
   buffers?: (ArrayBuffer | DataView)[];

@@ -32,9 +32,22 @@ import {
   undoAll,
   validateOperation
 } from './patch';
+import {
+  BAD_PATH,
+  CLOSED,
+  CUSTOM,
+  DROPPED,
+  FORBIDDEN,
+  OUT_OF_SYNC,
+  PATCH,
+  REF_PREFIX,
+  REJECT,
+  STATE,
+  SYNC
+} from './protocol';
 
 /** How a model held in a field is referenced in the state. */
-export const MODEL_REF_PREFIX = 'syncstate:';
+export const MODEL_REF_PREFIX = REF_PREFIX;
 
 /** What a view module gets as `model`: the anywidget model API plus `patch` and `onPath`. */
 export interface AnyModel {
@@ -156,7 +169,7 @@ function fieldsOf(ops: readonly Operation[], onRoot: () => Error): Set<string> {
 
 function refusePrivate(field: string): void {
   if (field.startsWith('_')) {
-    throw new PatchError('forbidden', `Field ${JSON.stringify(field)} is private: only the kernel writes it`);
+    throw new PatchError(FORBIDDEN, `Field ${JSON.stringify(field)} is private: only the kernel writes it`);
   }
 }
 
@@ -257,7 +270,7 @@ export class Mirror extends Emitter implements AnyModel {
     this.refuseOverLimits(ops);
     const edit = jsonClone(ops); // replayed later: the caller may go on mutating its objects
     edit.forEach(validateOperation);
-    const fields = fieldsOf(edit, () => new PatchError('forbidden', 'An edit cannot replace the whole state'));
+    const fields = fieldsOf(edit, () => new PatchError(FORBIDDEN, 'An edit cannot replace the whole state'));
     fields.forEach(refusePrivate);
     if (!edit.length) {
       return;
@@ -300,7 +313,7 @@ export class Mirror extends Emitter implements AnyModel {
   /** A custom message to the kernel's `on_msg` handlers. `callbacks` are not supported (no replies). */
   send(content: unknown, _callbacks?: unknown, buffers: Binary[] = []): void {
     this.assertOpen();
-    this.post({ method: 'custom', content }, buffers.map(toArrayBuffer));
+    this.post({ method: CUSTOM, content }, buffers.map(toArrayBuffer));
   }
 
   /** Calls `cb` with the new value whenever the visible state changes at, under or above `pointer`. */
@@ -325,17 +338,17 @@ export class Mirror extends Emitter implements AnyModel {
       if (!isObject(data)) {
         throw new MessageError('A message must be an object');
       }
-      if (data.method !== 'custom' || data.buffer_paths !== undefined) {
+      if (data.method !== CUSTOM || data.buffer_paths !== undefined) {
         putBuffers(data, data.buffer_paths ?? [], buffers);
       }
       switch (data.method) {
-        case 'patch':
+        case PATCH:
           return this.onPatch(data);
-        case 'reject':
+        case REJECT:
           return this.onReject(data);
-        case 'state':
+        case STATE:
           return this.onState(data);
-        case 'custom':
+        case CUSTOM:
           return this.emit('msg:custom', data.content, buffers.map(toDataView));
         default:
           throw new MessageError(`Unknown method ${JSON.stringify(data.method)}`);
@@ -360,7 +373,7 @@ export class Mirror extends Emitter implements AnyModel {
     for (const edit of this.pending) {
       const error: MirrorError = {
         id: edit.id,
-        code: 'closed',
+        code: CLOSED,
         message: 'The model is no longer available (closed, or its kernel restarted): this edit got no answer.'
       };
       this.emit('error', error);
@@ -378,7 +391,7 @@ export class Mirror extends Emitter implements AnyModel {
     }
     try {
       ops.forEach(validateOperation);
-      fieldsOf(ops, () => new PatchError('bad_path', 'A kernel patch cannot replace the whole state'));
+      fieldsOf(ops, () => new PatchError(BAD_PATH, 'A kernel patch cannot replace the whole state'));
     } catch (error) {
       throw new MessageError((error as Error).message);
     }
@@ -387,7 +400,7 @@ export class Mirror extends Emitter implements AnyModel {
       // edits it answers, or they would wait for an answer forever.
       this.settle(ack);
       if (!this.syncing) {
-        this.resync('out_of_sync', `Expected version ${this.confirmedVersion + 1}, got ${version}`);
+        this.resync(OUT_OF_SYNC, `Expected version ${this.confirmedVersion + 1}, got ${version}`);
       }
       return;
     }
@@ -407,7 +420,7 @@ export class Mirror extends Emitter implements AnyModel {
       if (!(error instanceof PatchError)) {
         throw error;
       }
-      this.resync('out_of_sync', `Kernel patch ${version} does not apply: ${error.message}`);
+      this.resync(OUT_OF_SYNC, `Kernel patch ${version} does not apply: ${error.message}`);
       return;
     }
     this.confirmedVersion = version;
@@ -427,7 +440,7 @@ export class Mirror extends Emitter implements AnyModel {
   /** A rejection names the kernel's current version: a different one means we missed a patch. */
   private checkVersion(version: unknown): void {
     if (!this.syncing && typeof version === 'number' && version !== this.confirmedVersion) {
-      this.resync('out_of_sync', `Rejection at version ${version}, but this frontend has ${this.confirmedVersion}`);
+      this.resync(OUT_OF_SYNC, `Rejection at version ${version}, but this frontend has ${this.confirmedVersion}`);
     }
   }
 
@@ -608,7 +621,7 @@ export class Mirror extends Emitter implements AnyModel {
     next.sent = true;
     this.inFlight = next.id;
     const { data, buffer_paths, buffers } = takeBuffers({
-      method: 'patch',
+      method: PATCH,
       id: next.id,
       base: next.base,
       ops: next.ops
@@ -617,7 +630,7 @@ export class Mirror extends Emitter implements AnyModel {
   }
 
   private emitDropped(edit: Edit, why: string): void {
-    const error: MirrorError = { id: edit.id, code: 'dropped', message: `Edit not sent: ${why}` };
+    const error: MirrorError = { id: edit.id, code: DROPPED, message: `Edit not sent: ${why}` };
     this.emit('error', error);
   }
 
@@ -625,7 +638,7 @@ export class Mirror extends Emitter implements AnyModel {
   requestSync(): void {
     if (!this.syncing) {
       this.syncing = true;
-      this.post({ method: 'sync' });
+      this.post({ method: SYNC });
     }
   }
 
