@@ -78,6 +78,11 @@ def _fields_of(ops: Iterable[Op]) -> set[str]:
     return fields
 
 
+def _refuse_private(name: str) -> None:
+    if name.startswith("_"):
+        raise PatchError(FORBIDDEN, f"field {name!r} is private: only the kernel writes it")
+
+
 def _check_shape(ops: Any) -> list[Op]:
     """A copy of `ops` if it is a list of ops with string pointers within the kernel's limits;
     PatchError otherwise."""
@@ -230,6 +235,7 @@ class Mirror:
         self._observers: list[Observer] = []
         self._error_callbacks: list[Callable[[MirrorError], None]] = []
         self._custom_callbacks: list[Callable[[Any, list[bytes]], None]] = []
+        self._unsaved: dict[str, Any] = {}  # `set` values until `save_changes`
         self.errors: list[MirrorError] = []
         self.acknowledged: list[str] = []
 
@@ -278,6 +284,9 @@ class Mirror:
         return not (self._pending or self._in_flight or self._syncing)
 
     def get(self, key: str) -> Any:
+        """A field of the visible state, or its value `set` but not yet saved."""
+        if key in self._unsaved:
+            return self._unsaved[key]
         return self._visible.get(key)
 
     def observe(self, callback: Observer) -> Callable[[], None]:
@@ -312,11 +321,8 @@ class Mirror:
                 self._error(None, error.code, error.message)  # (the kernel's limits)
             raise
         fields = _fields_of(edit)
-        private = sorted(name for name in fields if name.startswith("_"))
-        if private:
-            raise PatchError(
-                FORBIDDEN, f"field {private[0]!r} is private: only the kernel writes it"
-            )
+        for name in sorted(fields):
+            _refuse_private(name)
         if not edit:
             return None
         # Atomic: all ops or none. On a copy, so that the state never shares objects with the
@@ -334,6 +340,19 @@ class Mirror:
         self._emit(edit)
         self._flush()
         return queued.id
+
+    def set(self, key: str, value: Any) -> None:
+        """anywidget style: remembered until `save_changes()`."""
+        _refuse_private(key)
+        self._unsaved[key] = value
+
+    def save_changes(self) -> str | None:
+        """Turn the values given to `set` into one edit, in the order they were set."""
+        unsaved, self._unsaved = self._unsaved, {}
+        ops: list[Op] = []
+        for key, value in unsaved.items():
+            ops += _field_diff(self._visible, {key: value}, [key])
+        return self.patch(ops)
 
     def send_custom(self, content: Any, buffers: list[bytes] | None = None) -> None:
         """A custom message to the kernel's `on_msg` handlers."""
