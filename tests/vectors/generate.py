@@ -2,7 +2,8 @@
 
 Each scenario runs a real kernel model (in-memory comms) with two mirrors and random kernel
 changes, edits and deliveries; it records what mirror "m0" experiences (its local edits and the
-kernel messages it receives) and its state after each. Some kernel patches are lost on the way
+kernel messages it receives) and its state after each, once `World.check` has confirmed the
+rules' invariants. The hand-written mirror_rules.json covers what random runs cannot. Some kernel patches are lost on the way
 to m0, so that it must notice the gap and `sync`. See README.md for the format.
 
 Run from the repository root: .venv/bin/python tests/vectors/generate.py
@@ -68,6 +69,7 @@ def scenario(index: int, rng: random.Random) -> dict[str, Any]:
             expect = snapshot(me, sent, errors)
             if raised is not None:
                 expect["raises"] = raised
+            world.check()  # the rules' invariants: confirmed = the kernel's, visible = replayed
             steps.append({**step, "expect": expect})
 
         for _ in range(rng.randint(4, 30)):
