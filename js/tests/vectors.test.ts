@@ -7,7 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type MirrorError, type Operation, Mirror, jsonEqual } from '../src/core';
+import { type MirrorError, type Operation, Mirror, anywidgetModel, jsonEqual } from '../src/core';
 
 interface Expect {
   visible?: Record<string, unknown>;
@@ -115,9 +115,9 @@ function replay(scenario: Scenario): void {
       } else if (step.receive) {
         mirror.handleMessage(structuredClone(step.receive), (step.buffers ?? []).map(bytesOf));
       } else if (step.set) {
-        mirror.set(step.set.key, fromVector(step.set.value));
+        anywidgetModel(mirror).set(step.set.key, fromVector(step.set.value));
       } else if (step.save_changes) {
-        mirror.save_changes();
+        anywidgetModel(mirror).save_changes();
       } else if (step.close) {
         mirror.handleClose();
       } else if (step.request_sync) {

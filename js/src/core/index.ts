@@ -3,6 +3,7 @@ export * from './patch';
 export * from './buffers';
 export * from './events';
 export * from './mirror';
+export * from './anywidget';
 export * from './afm';
 export * from './invoke';
 export * from './limits';

@@ -58,7 +58,7 @@ class Invoker {
         reject: error => (settle(), reject(error))
       });
       try {
-        this.mirror.send({ syncstate: INVOKE, id, name, msg }, undefined, buffers);
+        this.mirror.sendCustom({ syncstate: INVOKE, id, name, msg }, buffers);
       } catch (error) {
         this.waiting.get(id)?.reject(error instanceof Error ? error : new Error(String(error)));
       }

@@ -11,7 +11,7 @@
  */
 
 import { MessageError, putBuffers, takeBuffers, toArrayBuffer, toDataView } from './buffers';
-import { Emitter, type Listener } from './events';
+import { Emitter } from './events';
 import { type Binary, isObject, jsonClone, jsonEqual } from './json';
 import { checkLimits } from './limits';
 import {
@@ -48,19 +48,6 @@ import {
 
 /** How a model held in a field is referenced in the state. */
 export const MODEL_REF_PREFIX = REF_PREFIX;
-
-/** What a view module gets as `model`: the anywidget model API plus `patch` and `onPath`. */
-export interface AnyModel {
-  get(key: string): unknown;
-  set(key: string, value: unknown): void;
-  save_changes(): void;
-  patch(ops: Operation[]): void;
-  send(content: unknown, callbacks?: unknown, buffers?: (ArrayBuffer | DataView)[]): void;
-  on(event: string, cb: Listener): void;
-  off(event?: string | null, cb?: Listener | null): void;
-  onPath(pointer: string, cb: (value: unknown) => void): () => void;
-  readonly widget_manager: { get_model(id: string): Promise<AnyModel> };
-}
 
 export interface MirrorOptions {
   modelId: string;
@@ -167,14 +154,14 @@ function fieldsOf(ops: readonly Operation[], onRoot: () => Error): Set<string> {
   return fields;
 }
 
-function refusePrivate(field: string): void {
+export function refusePrivate(field: string): void {
   if (field.startsWith('_')) {
     throw new PatchError(FORBIDDEN, `Field ${JSON.stringify(field)} is private: only the kernel writes it`);
   }
 }
 
 /** Operations that turn the given fields of `before` into those of `after`. */
-function fieldDiff(before: Record<string, unknown>, after: Record<string, unknown>, fields: Iterable<string>): Operation[] {
+export function fieldDiff(before: Record<string, unknown>, after: Record<string, unknown>, fields: Iterable<string>): Operation[] {
   const ops: Operation[] = [];
   for (const field of fields) {
     const path = formatPointer([field]);
@@ -205,7 +192,7 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every(item => typeof item === 'string');
 }
 
-export class Mirror extends Emitter implements AnyModel {
+export class Mirror extends Emitter {
   readonly modelId: string;
   readonly clientId: string;
   readonly widget_manager: { get_model(id: string): Promise<Mirror> };
@@ -221,7 +208,6 @@ export class Mirror extends Emitter implements AnyModel {
   private inFlight: string | null = null;
   /** A `sync` is out; kernel patches are ignored until the `state` reply. */
   private syncing = false;
-  private readonly unsaved = new Map<string, unknown>();
   private editCount = 0;
   private isClosed = false;
 
@@ -250,11 +236,8 @@ export class Mirror extends Emitter implements AnyModel {
     return this.isClosed;
   }
 
-  /** A field of the visible state, or its value `set` but not yet saved. */
+  /** A field of the visible state. */
   get(key: string): unknown {
-    if (this.unsaved.has(key)) {
-      return this.unsaved.get(key);
-    }
     return Object.hasOwn(this.visible, key) ? this.visible[key] : undefined;
   }
 
@@ -294,24 +277,8 @@ export class Mirror extends Emitter implements AnyModel {
     }
   }
 
-  /** anywidget style: remembered until `save_changes()`. */
-  set(key: string, value: unknown): void {
-    this.assertOpen();
-    refusePrivate(key);
-    this.unsaved.set(key, value);
-  }
-
-  /** Turns the values given to `set` into one edit (by diff against the visible state). */
-  save_changes(): void {
-    this.assertOpen();
-    const target = Object.fromEntries(this.unsaved);
-    const fields = [...this.unsaved.keys()];
-    this.unsaved.clear();
-    this.patch(fieldDiff(this.visible, target, fields));
-  }
-
-  /** A custom message to the kernel's `on_msg` handlers. `callbacks` are not supported (no replies). */
-  send(content: unknown, _callbacks?: unknown, buffers: Binary[] = []): void {
+  /** A custom message to the kernel's `on_msg` handlers. */
+  sendCustom(content: unknown, buffers: Binary[] = []): void {
     this.assertOpen();
     this.post({ method: CUSTOM, content }, buffers.map(toArrayBuffer));
   }
@@ -683,7 +650,8 @@ export class Mirror extends Emitter implements AnyModel {
     return this.getModel(id.startsWith(MODEL_REF_PREFIX) ? id.slice(MODEL_REF_PREFIX.length) : id);
   }
 
-  private assertOpen(): void {
+  /** Throws if the model is closed: it takes no more edits or messages. */
+  assertOpen(): void {
     if (this.isClosed) {
       throw new Error(`Model ${this.modelId} is closed`);
     }
