@@ -32,19 +32,7 @@ import {
   undoAll,
   validateOperation
 } from './patch';
-import {
-  BAD_PATH,
-  CLOSED,
-  CUSTOM,
-  DROPPED,
-  FORBIDDEN,
-  OUT_OF_SYNC,
-  PATCH,
-  REF_PREFIX,
-  REJECT,
-  STATE,
-  SYNC
-} from './protocol';
+import { BAD_PATH, CLOSED, CUSTOM, DROPPED, FORBIDDEN, OUT_OF_SYNC, PATCH, REF_PREFIX, REJECT, STATE, SYNC } from './protocol';
 
 /** How a model held in a field is referenced in the state. */
 export const MODEL_REF_PREFIX = REF_PREFIX;
