@@ -204,6 +204,10 @@ function applyOperation(doc: unknown, op: Operation, undo: Undo[]): unknown {
       if (isProperPrefix(from, path)) {
         throw new PatchError(BAD_PATH, `Cannot move ${op.from} into itself (${op.path})`);
       }
+      if (op.from === op.path) {
+        resolve(doc, from); // it must exist; moved onto itself, it stays (the whole document too)
+        return doc;
+      }
       return add(doc, path, remove(doc, from, undo), undo);
     }
     case 'copy':
