@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import random
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import FakeManager
+from helpers import FakeManager, fake_comms
 
 from syncstate.client import Mirror
 from syncstate.patch import PatchError, apply_patch, json_copy, json_equal
@@ -366,3 +368,15 @@ def test_edits_the_kernel_would_refuse_are_refused_locally(value: Any, code: str
     assert info.value.code == code
     assert [(e.id, e.code) for e in mirror.errors] == [(None, code)]
     assert sent == [] and mirror.state == {"meta": {}} and mirror.pending == []
+
+
+def test_the_mirror_follows_the_rules_model_on_new_random_runs() -> None:
+    """tests/vectors/generate.py refuses to write a step where the Python mirror and the naive
+    rules model (tests/vectors/rules_model.py) disagree; here on runs the file does not hold."""
+    sys.path.insert(0, str(VECTORS))
+    import generate
+
+    rng = random.Random(7)
+    with fake_comms():
+        for index in range(40):
+            generate.scenario(index, rng)
