@@ -9,7 +9,8 @@
  *
  * Where fast-json-patch (3.1) departs from RFC 6902 the RFC wins, and `rfcException` says where:
  * leading zeros in array indexes, removing the whole document, moving a value into itself,
- * moving or copying a missing value over the root, and a move or copy past the end of an array.
+ * resolving a move's target before removing its source, moving or copying a missing value
+ * over the root, and a move or copy past the end of an array.
  * Each is pinned at the end, so that it goes once the library is fixed. (Our engine also
  * disagreed with it, and with syncstate/patch.py, on a move of a location onto itself, which
  * RFC 6902 makes a no-op: that was our bug, now fixed.)
@@ -92,6 +93,22 @@ function pastTheEnd(doc: unknown, path: string): boolean {
   return Array.isArray(parent) && /^\d+$/.test(last ?? '') && Number(last) > parent.length;
 }
 
+/** Whether `path` goes below an element of the array `from` is removed from, at a later index. */
+function shiftsItsTarget(doc: unknown, from: string, path: string): boolean {
+  const source = parsePointer(from);
+  const target = parsePointer(path);
+  const depth = source.length - 1;
+  const index = source[depth];
+  const array = exists(doc, formatPointer(source.slice(0, depth))) ? resolve(doc, source.slice(0, depth)) : null;
+  return (
+    Array.isArray(array) &&
+    target.length > source.length &&
+    source.slice(0, depth).every((segment, i) => segment === target[i]) &&
+    /^\d+$/.test(target[depth]) &&
+    Number(target[depth]) > Number(index)
+  );
+}
+
 function exists(doc: unknown, pointer: string): boolean {
   try {
     resolve(doc, parsePointer(pointer));
@@ -112,6 +129,9 @@ function rfcException(doc: unknown, op: Operation): string | null {
   }
   if (op.op === 'move' && op.from !== undefined && op.path.startsWith(`${op.from}/`)) {
     return 'section 4.4: "from" must not be a proper prefix of "path"; fast-json-patch moves a value into itself';
+  }
+  if (op.op === 'move' && op.from !== undefined && shiftsItsTarget(doc, op.from, op.path)) {
+    return 'section 4.4: a move removes first, which shifts a target below a later element of the same array; fast-json-patch resolves the target before removing';
   }
   if ((op.op === 'move' || op.op === 'copy') && op.path === '' && !exists(doc, op.from ?? '')) {
     return 'sections 4.4 and 4.5: "from" must exist; fast-json-patch moves or copies nothing over the root';
@@ -225,6 +245,7 @@ describe('our patch engine against fast-json-patch', () => {
     [{ a: [1, 2] }, { op: 'move', from: '/a/0', path: '/a/2' }],
     [{ a: [1, 2] }, { op: 'move', from: '', path: '/a/0' }],
     [{ a: [[1], 2] }, { op: 'move', from: '/a/0', path: '/a/0/1' }],
+    [{ a: [{}, [0], 5] }, { op: 'move', from: '/a/0', path: '/a/1/0' }],
     [{ a: [1, 2] }, { op: 'add', path: '/a/01', value: 0 }],
     [{ a: [1, 2] }, { op: 'copy', from: '/b', path: '' }]
   ] as [Doc, Operation][])('pins the oracle\'s known departure from the RFC: %j %j', (doc, op) => {
