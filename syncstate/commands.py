@@ -11,14 +11,18 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .protocol import INTERNAL, SyncError, check_value, limits
+from .protocol import (
+    INTERNAL,
+    INVOKE,
+    INVOKE_REPLY,
+    UNKNOWN_COMMAND,
+    SyncError,
+    check_value,
+    limits,
+)
 from .serialize import BINARY, to_wire
 
 log = logging.getLogger("syncstate")
-
-INVOKE = "invoke"
-INVOKE_REPLY = "invoke-reply"
-UNKNOWN_COMMAND = "unknown_command"
 
 F = TypeVar("F", bound=Callable[..., Any])
 

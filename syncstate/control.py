@@ -21,7 +21,6 @@ from .protocol import (
     INTERNAL,
     LIST,
     MODELS,
-    NOT_MAIN_SHELL,
     TARGET,
     UNKNOWN_CLASS,
     UNKNOWN_METHOD,
@@ -29,7 +28,7 @@ from .protocol import (
     limits,
 )
 from .serialize import put_buffers, to_wire
-from .shell import keep_on_main_shell, on_main_shell
+from .shell import keep_on_main_shell, message_data, method_of
 from .transaction import Transaction, create_ops
 
 if TYPE_CHECKING:
@@ -83,14 +82,10 @@ def _on_open(channel: Any, open_msg: dict[str, Any]) -> None:
 
 
 def _handle(channel: Any, msg: dict[str, Any]) -> None:
-    data = msg.get("content", {}).get("data") if isinstance(msg, dict) else None
+    data = message_data(msg)
     request = data.get("request") if isinstance(data, dict) else None
     try:
-        if not isinstance(data, dict):
-            raise SyncError(BAD_MESSAGE, "a message must be a JSON object")
-        if not on_main_shell():
-            raise SyncError(BAD_MESSAGE, NOT_MAIN_SHELL)
-        method = data.get("method")
+        method = method_of(data)
         if method == LIST:
             _reply_models(channel, request)
         elif method == CREATE:

@@ -26,11 +26,9 @@ from .diff import diff
 from .esm import load_source, watcher
 from .patch import format_pointer, json_equal
 from .protocol import (
-    BAD_MESSAGE,
     CUSTOM,
     INTERNAL,
     MIME_TYPE,
-    NOT_MAIN_SHELL,
     OPEN,
     PATCH,
     PROTOCOL,
@@ -44,10 +42,9 @@ from .protocol import (
     parse_edit,
 )
 from .saved import saved_state
-from .serialize import put_buffers, to_wire
-from .shell import keep_on_main_shell, on_main_shell
+from .serialize import Referable, put_buffers, to_wire
+from .shell import keep_on_main_shell, message_data, method_of
 from .tracked import (
-    LEAF_CLASSES,
     Slot,
     _Node,
     gc_paused,
@@ -61,21 +58,17 @@ from .transaction import Transaction
 log = logging.getLogger("syncstate")
 MessageCallback = Callable[["Model", Any, list[bytes]], None]
 
-# `.tag(read_only=True)` is our metadata (the frontend may not write the trait); traitlets takes
-# it for its own constructor argument of that name and warns, wrongly for us.
-warnings.filterwarnings(
-    "ignore",
-    message=r"The following attributes are set in using `tag`, but seem to be constructor "
-    r"keywords arguments: \{'read_only'\}",
-    category=UserWarning,
-)
+#: Tag metadata: the frontend may not write this trait (its edits are rejected `forbidden`).
+#: (Not `read_only`: that is traitlets' own constructor argument, which also forbids Python.)
+FRONTEND_READ_ONLY = "frontend_read_only"
 
 
-class Model(HasTraits):
+class Model(HasTraits, Referable):
     """Subclass me; traits tagged `sync=True` are mirrored to the frontend.
 
-    Tag metadata: `read_only=True` (the frontend may not write it), `to_json(value, model)` /
-    `from_json(json, model)` (custom serialisation; such traits are synced by assignment only).
+    Tag metadata: `frontend_read_only=True` (the frontend may not write it),
+    `to_json(value, model)` / `from_json(json, model)` (custom serialisation; such traits are
+    synced by assignment only).
     `_esm` is the view's ES module (source text or a path to a .js file), `_css` its styles.
     The comm opens when the model is created.
     """
@@ -212,13 +205,10 @@ class Model(HasTraits):
         if cached is None:
             cached = {n: t for n, t in cls.class_traits(sync=True).items() if not n.startswith("_")}
             for trait in cached.values():
+                _rename_read_only_tag(cls, trait)
                 _watch_silent_sets(trait)
             cls._sync_cache = cached  # type: ignore[attr-defined]
         return cached
-
-    @property
-    def _syncstate_model_id(self) -> str:
-        return self.model_id
 
     def _to_doc(self, name: str, value: Any, previous: Any) -> Any:
         """The document's value for a trait value; lists and dicts become tracked in place."""
@@ -241,8 +231,8 @@ class Model(HasTraits):
         return tracked
 
     def _after_set(self, name: str, old: Any) -> None:
-        """After every assignment of a synced trait (see `_watch_silent_sets`): catch what
-        traitlets kept silent because the new value == the old one."""
+        """After an assignment of a synced trait that traitlets kept silent because the new
+        value == the old one (see `_watch_silent_sets`, the hook that calls this)."""
         state = self.__dict__.get("_state")
         if state is None or self._comm is None or name not in state:
             return
@@ -253,7 +243,7 @@ class Model(HasTraits):
             # Equal in Python, not in JSON (1 == True): a change after all, so notify, which
             # also gets it cross-validated inside hold_trait_notifications.
             self._notify_trait(name, old, current)
-        elif not self._cross_validation_lock:  # (while it is held, see _apply_atomically)
+        elif not self._cross_validation_lock:  # held: a Transaction calls _keep_tracked itself
             self._keep_tracked(name)
 
     def _keep_tracked(self, name: str) -> None:
@@ -345,13 +335,9 @@ class Model(HasTraits):
 
     def _handle_msg(self, msg: dict[str, Any]) -> None:
         """Entry point for every message from a frontend: nothing it sends may raise here."""
-        data = msg.get("content", {}).get("data") if isinstance(msg, dict) else None
+        data = message_data(msg)
         try:
-            if not isinstance(data, dict):
-                raise SyncError(BAD_MESSAGE, "a message must be a JSON object")
-            if not on_main_shell():
-                raise SyncError(BAD_MESSAGE, NOT_MAIN_SHELL)
-            method = data.get("method")
+            method = method_of(data)
             if method == PATCH:
                 put_buffers(data, data.get("buffer_paths"), msg.get("buffers") or [])
                 self._apply_edit(data)
@@ -407,7 +393,6 @@ class Model(HasTraits):
         return value
 
 
-LEAF_CLASSES.append(Model)
 _ABSENT = object()
 _SCALARS = frozenset({int, str, bool, type(None)})
 
@@ -417,12 +402,29 @@ def _pointer(name: str) -> str:
     return format_pointer([name])
 
 
-def _watch_silent_sets(trait: TraitType[Any, Any]) -> None:
-    """Have a synced trait's `set` check for assignments that traitlets keeps silent.
+def _rename_read_only_tag(cls: type, trait: TraitType[Any, Any]) -> None:
+    """The former tag `read_only=True` still works, with a DeprecationWarning."""
+    if trait.metadata.get("read_only") and not trait.metadata.get(FRONTEND_READ_ONLY):
+        warnings.warn(
+            f"{cls.__name__}.{trait.name}: the tag `read_only=True` is deprecated (traitlets "
+            f"takes it for its own argument); use `.tag(sync=True, {FRONTEND_READ_ONLY}=True)`",
+            DeprecationWarning,
+            stacklevel=5,
+        )
+        trait.metadata[FRONTEND_READ_ONLY] = True
 
-    traitlets stores a new value without notifying when it == the old one ([1] == [1],
-    1 == True), so notify_change never sees it. Wrapping `set` on the trait itself (not a
-    Model.__setattr__) keeps every other attribute assignment of the model at full speed.
+
+def _watch_silent_sets(trait: TraitType[Any, Any]) -> None:
+    """The one traitlets hook: wrap the synced trait's `TraitType.set(obj, value)`.
+
+    Every way of assigning a trait ends in that public method (attribute assignment,
+    `HasTraits.set_trait`, constructor keywords, `hold_trait_notifications`' final
+    cross-validation and roll-back), and traitlets' own `List` and `Set` override it. It stores
+    the value but notifies only when `old != new`, so `notify_change` never sees an assignment
+    of 1 where True was, or of a new `[1]` where `[1]` was: equal in Python, not the same
+    document. After `set`, `Model._after_set` catches those. The wrapper sits on the trait
+    itself (not `Model.__setattr__`), so other attribute assignments keep full speed.
+    tests/python/test_traitlets_hook.py fails if traitlets changes any of this.
     """
     if "set" in vars(trait):
         return

@@ -1,7 +1,9 @@
 """The `syncstate/1` wire protocol: names, error codes, limits, and checks of inbound values.
 
-docs/protocol.md is the prose version of this module; keep the two in step. Every method name
-and error code is defined here once; the other modules import them.
+docs/protocol.md is the prose version of this module; keep the two in step. Every method name,
+field and error code is defined here once; the other modules import them. js/src/core/protocol.ts
+is the TypeScript twin, with the same names; tests/python/test_protocol_vocabulary.py checks
+that the two and docs/protocol.md's "Vocabulary" tables say the same.
 """
 
 from __future__ import annotations
@@ -31,6 +33,36 @@ CREATE = "create"
 MODELS = "models"
 CREATED = "created"
 ERROR = "error"
+#: Commands: the `syncstate` member of a `custom` message's content (docs/protocol.md, "Commands").
+INVOKE = "invoke"
+INVOKE_REPLY = "invoke-reply"
+
+# -- fields (docs/protocol.md, "Vocabulary") ---------------------------------------------------
+FIELD_PROTOCOL = "protocol"
+FIELD_METHOD = "method"
+FIELD_MODEL = "model"
+FIELD_VERSION = "version"
+FIELD_STATE = "state"
+FIELD_BUFFER_PATHS = "buffer_paths"
+FIELD_OPS = "ops"
+FIELD_ACK = "ack"
+FIELD_ID = "id"
+FIELD_BASE = "base"
+FIELD_CODE = "code"
+FIELD_MESSAGE = "message"
+FIELD_CONTENT = "content"
+FIELD_REQUEST = "request"
+FIELD_MODELS = "models"
+FIELD_CLASS = "class"
+FIELD_MODEL_ID = "model_id"
+#: In a command's request and reply (the `content` of a `custom` message).
+FIELD_SYNCSTATE = "syncstate"
+FIELD_NAME = "name"
+FIELD_MSG = "msg"
+FIELD_OK = "ok"
+#: In the saved state of a view output.
+FIELD_BUFFERS = "buffers"
+FIELD_STATE_OMITTED = "state_omitted"
 
 # -- error codes (docs/protocol.md, "reject") ---------------------------------------------------
 BAD_MESSAGE = "bad_message"
@@ -45,6 +77,7 @@ STALE = "stale"
 TOO_LARGE = "too_large"
 INTERNAL = "internal"
 UNKNOWN_CLASS = "unknown_class"
+UNKNOWN_COMMAND = "unknown_command"
 #: Codes a frontend mirror reports itself; the kernel never sends them (docs/protocol.md).
 #: A queued edit never sent: the edit it was made on top of was rejected, or it no longer applies.
 DROPPED = "dropped"
@@ -52,8 +85,6 @@ DROPPED = "dropped"
 CLOSED = "closed"
 #: A kernel message did not follow on from the last one; the mirror asked for the whole state.
 OUT_OF_SYNC = "out_of_sync"
-
-NOT_MAIN_SHELL = "syncstate messages are handled on the kernel's main shell, not a subshell"
 
 
 class SyncError(Exception):

@@ -12,6 +12,18 @@ BINARY = (bytes, bytearray, memoryview)
 Path = list[str | int]
 
 
+class Referable:
+    """What a value must be to travel as a reference, `"syncstate:<model_id>"`: the base class
+    of `Model`. It lives here so that serialisation and in-place tracking, which `model.py`
+    builds on, recognise a model by this one test without importing it."""
+
+    __slots__ = ()
+
+    @property
+    def model_id(self) -> str:
+        raise NotImplementedError
+
+
 def to_wire(value: Any) -> Any:
     """A plain-JSON copy of `value` for a message: models become references, binary stays bytes.
 
@@ -37,9 +49,8 @@ def to_wire(value: Any) -> Any:
         return [to_wire(v) for v in value]
     if isinstance(value, BINARY):
         return bytes(value)
-    model_id = getattr(value, "_syncstate_model_id", None)
-    if isinstance(model_id, str):
-        return REF_PREFIX + model_id
+    if isinstance(value, Referable):
+        return REF_PREFIX + value.model_id
     raise TypeError(
         f"a {type(value).__name__} cannot be synced as JSON; give the trait a to_json/from_json"
     )

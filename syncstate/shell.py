@@ -14,6 +14,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from .protocol import BAD_MESSAGE, SyncError
+
 
 def keep_on_main_shell(channel: Any) -> None:
     """Have ipykernel deliver every message of this comm to the main shell."""
@@ -23,6 +25,23 @@ def keep_on_main_shell(channel: Any) -> None:
 def on_main_shell() -> bool:
     """Whether the current message is handled on the main shell (the main thread)."""
     return threading.current_thread() is threading.main_thread()
+
+
+def message_data(msg: Any) -> Any:
+    """The `data` of a comm message as ipykernel hands it to a handler (None if it has none)."""
+    return msg.get("content", {}).get("data") if isinstance(msg, dict) else None
+
+
+def method_of(data: Any) -> Any:
+    """The `method` of an inbound message; SyncError (`bad_message`) for one that is not an
+    object, or that reached us on another thread than the main shell."""
+    if not isinstance(data, dict):
+        raise SyncError(BAD_MESSAGE, "a message must be a JSON object")
+    if not on_main_shell():
+        raise SyncError(
+            BAD_MESSAGE, "syncstate messages are handled on the kernel's main shell, not a subshell"
+        )
+    return data.get("method")
 
 
 def _main_shell(data: Any, requested: str | None) -> None:

@@ -34,14 +34,14 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, Union
 
 from .patch import format_pointer
 from .protocol import SyncError, check_text
+from .serialize import Referable
 
 if TYPE_CHECKING:
     from .model import Model
 
 Op = dict[str, Any]
 Undo = Callable[[], None]
-#: Objects kept as they are inside tracked values (model.py adds Model).
-LEAF_CLASSES: list[type] = []
+_ATOMS = (str, int, bool, type(None), bytes)
 
 
 class Slot:
@@ -245,7 +245,7 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
     wire_conversions.count += 1
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
-    if isinstance(value, (str, int, bytes, tuple(LEAF_CLASSES))):
+    if isinstance(value, (str, int, bytes, Referable)):
         if isinstance(value, str):
             check_text(value)
         return value

@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 from traitlets import Complex, Float, Int, TraitError, TraitType
 
 from .patch import Op, Patch, PatchError, Undo, format_pointer, json_copy, parse_op
-from .protocol import FORBIDDEN, INVALID, TOO_LARGE, SyncError, check_text, check_value, limits
+from .protocol import (
+    BAD_PATH,
+    FORBIDDEN,
+    INVALID,
+    TOO_LARGE,
+    SyncError,
+    check_text,
+    check_value,
+    limits,
+)
 from .tracked import _Node
 from .validation import Changes, validate_in_place
 
@@ -55,7 +64,7 @@ class Transaction:
             name = pointer[0]
             if op.kind == "test":
                 if name not in readable:
-                    raise PatchError("bad_path", f"op {index}: no field {name!r}")
+                    raise PatchError(BAD_PATH, f"op {index}: no field {name!r}")
                 continue
             if not self._writable(name):
                 raise SyncError(FORBIDDEN, f"op {index}: {name!r} is not writable here")
@@ -67,8 +76,9 @@ class Transaction:
 
     def _writable(self, name: str) -> bool:
         trait = self.fields.get(name)
+        # `frontend_read_only` tag (model.FRONTEND_READ_ONLY), or traitlets' own `read_only`.
         return trait is not None and not (
-            trait.metadata.get("read_only") or getattr(trait, "read_only", False)
+            trait.metadata.get("frontend_read_only") or getattr(trait, "read_only", False)
         )
 
     # -- create -----------------------------------------------------------------------------

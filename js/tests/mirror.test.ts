@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { type MirrorError, type Operation, Mirror, PatchError, applyPatch } from '../src/core';
+import { type MirrorError, type Operation, Mirror, PatchError, anywidgetModel, applyPatch } from '../src/core';
 
 interface Sent {
   data: Record<string, unknown>;
@@ -61,7 +61,7 @@ describe('Mirror: local edits', () => {
     ] as Operation[][]) {
       expect(() => mirror.patch(ops)).toThrow(expect.objectContaining({ code: 'forbidden' }));
     }
-    expect(() => mirror.set('_css', 'x')).toThrow(PatchError);
+    expect(() => anywidgetModel(mirror).set('_css', 'x')).toThrow(PatchError);
     expect(sent).toEqual([]);
   });
 
@@ -77,14 +77,15 @@ describe('Mirror: local edits', () => {
 
   it('set is remembered until save_changes, which sends a diff', () => {
     const { mirror, sent } = setup({ count: 0, items: [{ done: false }, { done: false }] });
-    mirror.set('count', 5);
-    mirror.set('items', [{ done: false }, { done: true }]);
-    expect(mirror.get('count')).toBe(5);
+    const model = anywidgetModel(mirror);
+    model.set('count', 5);
+    model.set('items', [{ done: false }, { done: true }]);
+    expect(model.get('count')).toBe(5);
     expect(mirror.state.count).toBe(0);
     expect(sent).toEqual([]);
-    mirror.save_changes();
+    model.save_changes();
     expect(sent[0].data.ops).toEqual([replace('/count', 5), replace('/items/1/done', true)]);
-    mirror.save_changes(); // nothing left
+    model.save_changes(); // nothing left
     expect(sent.length).toBe(1);
   });
 });
@@ -379,7 +380,7 @@ describe('Mirror: binary values and custom messages', () => {
     expect(received).toHaveBeenCalledWith({ kind: 'ping' }, [expect.any(DataView)]);
     expect((received.mock.calls[0][1][0] as DataView).getUint8(0)).toBe(7);
 
-    mirror.send({ kind: 'pong' }, undefined, [new DataView(new Uint8Array([8, 9]).buffer)]);
+    anywidgetModel(mirror).send({ kind: 'pong' }, undefined, [new DataView(new Uint8Array([8, 9]).buffer)]);
     expect(sent[0].data).toEqual({ method: 'custom', content: { kind: 'pong' } });
     expect(Array.from(new Uint8Array(sent[0].buffers![0]))).toEqual([8, 9]);
   });
@@ -434,7 +435,7 @@ describe('Mirror: events and lifecycle', () => {
     expect(closed).toHaveBeenCalledTimes(1);
     expect(mirror.closed).toBe(true);
     expect(() => mirror.patch([replace('/count', 1)])).toThrow(/closed/);
-    expect(() => mirror.send({})).toThrow(/closed/);
+    expect(() => anywidgetModel(mirror).send({})).toThrow(/closed/);
     mirror.handleMessage({ method: 'patch', version: 1, ops: [replace('/count', 2)], ack: [] });
     expect(mirror.get('count')).toBe(0);
   });

@@ -37,6 +37,13 @@ describe('pointers', () => {
 });
 
 describe('applyPatch', () => {
+  it('moves a value onto itself as a no-op, the whole document too (as syncstate/patch.py does)', () => {
+    const doc = { a: [1], b: 2 };
+    expect(applyPatch(doc, [{ op: 'move', from: '', path: '' }])).toBe(doc);
+    expect(applyPatch(doc, [{ op: 'move', from: '/a/0', path: '/a/0' }])).toEqual({ a: [1], b: 2 });
+    expect(codeOf(() => applyPatch(doc, [{ op: 'move', from: '/x', path: '/x' }]))).toBe('bad_path');
+  });
+
   it('is atomic: a failing op undoes the ones before it', () => {
     const doc = { a: [1, 2, 3], b: { c: 1 }, d: 'x' };
     const before = jsonClone(doc);

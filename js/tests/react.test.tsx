@@ -2,7 +2,7 @@
 import React, { act } from 'react';
 import { createRoot } from 'react-dom/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Mirror } from '../src/core';
+import { Mirror, ViewScope } from '../src/core';
 import { ModelContext, useModelState } from '../src/react';
 
 (globalThis as Record<string, unknown>).IS_REACT_ACT_ENVIRONMENT = true;
@@ -31,7 +31,7 @@ describe('useModelState', () => {
     const root = createRoot(container);
     await act(async () => {
       root.render(
-        <ModelContext.Provider value={mirror}>
+        <ModelContext.Provider value={new ViewScope().model(mirror)}>
           <Counter />
           <Title />
         </ModelContext.Provider>

@@ -228,7 +228,7 @@ def test_error_banners_are_readable_in_both_themes(lab: Lab, name: str) -> None:
             "        const b = document.createElement('button'); b.textContent = 'edit';\n"
             "        b.onclick = () => model.patch([{op: 'replace', path: '/n', value: 1}]);\n"
             "        el.append(b); } };'''\n"
-            "    n = Int(0).tag(sync=True, read_only=True)\n"
+            "    n = Int(0).tag(sync=True, frontend_read_only=True)\n"
             "Locked()"
         ]
     )

@@ -112,7 +112,7 @@ def test_output_naming_an_unknown_model(lab: Lab) -> None:
 
 def test_rejected_edit_shows_a_dismissible_banner(lab: Lab) -> None:
     locked = COUNTER.replace(
-        "count = Int(0).tag(sync=True)", "count = Int(0).tag(sync=True, read_only=True)"
+        "count = Int(0).tag(sync=True)", "count = Int(0).tag(sync=True, frontend_read_only=True)"
     )
     lab.new_notebook([locked])
     lab.run_all()

@@ -36,7 +36,7 @@ export default {
 };
 """
     items = List(Dict()).tag(sync=True)
-    done_count = Int(0).tag(sync=True, read_only=True)
+    done_count = Int(0).tag(sync=True, frontend_read_only=True)
 
     @observe("items")
     def _count(self, change):

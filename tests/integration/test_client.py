@@ -21,7 +21,7 @@ from traitlets import Int, List, Dict, Unicode, Bytes
 class Todo(syncstate.Model):
     title = Unicode("Today").tag(sync=True)
     items = List(Dict()).tag(sync=True)
-    done_count = Int(0).tag(sync=True, read_only=True)
+    done_count = Int(0).tag(sync=True, frontend_read_only=True)
     image = Bytes(b"").tag(sync=True)
 """
 

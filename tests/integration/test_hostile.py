@@ -19,7 +19,7 @@ from traitlets import Dict, Int, List, Unicode
 class Target(syncstate.Model):
     title = Unicode("").tag(sync=True)
     count = Int(0).tag(sync=True)
-    total = Int(0).tag(sync=True, read_only=True)
+    total = Int(0).tag(sync=True, frontend_read_only=True)
     meta = Dict().tag(sync=True)
     rows = List().tag(sync=True)
 target = Target()

@@ -11,7 +11,7 @@ class Todo(syncstate.Model):
     _esm = "export default { render({ el }) { el.textContent = 'todo'; } }"
     title = Unicode("Today").tag(sync=True)
     items = List(Dict()).tag(sync=True)
-    done_count = Int(0).tag(sync=True, read_only=True)
+    done_count = Int(0).tag(sync=True, frontend_read_only=True)
 seen = []
 todo = Todo(items=[{"text": "milk", "done": False}])
 todo.observe(lambda change: seen.append(change["name"]), ["items", "title"])

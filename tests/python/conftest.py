@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fakes import FakeComm, FakeManager
+from helpers import FakeComm, FakeManager
 
 # Speed is measured in benchmarks/, never by a test: on two busy cores a per-example deadline
 # only makes property tests fail now and then.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes import FakeManager
+from helpers import FakeManager
 from traitlets import Int
 
 import syncstate

@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 import pytest
-from fakes import FakeComm, FakeManager, Frontend
+from helpers import FakeComm, FakeManager, Frontend
 from traitlets import Bool, Bytes, Dict, Float, Instance, Int, List, TraitError, Unicode, validate
 
 import syncstate
@@ -16,7 +16,7 @@ class Todo(syncstate.Model):
     _esm = "export default { render() {} }"
     title = Unicode("Today").tag(sync=True)
     items = List(Dict()).tag(sync=True)
-    done_count = Int(0).tag(sync=True, read_only=True)
+    done_count = Int(0).tag(sync=True, frontend_read_only=True)
     count = Int(0).tag(sync=True)
     secret = Unicode("not synced")
 

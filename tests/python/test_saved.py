@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from fakes import FakeManager
+from helpers import FakeManager
 from traitlets import Bytes, Int, Unicode
 
 import syncstate

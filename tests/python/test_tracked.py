@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fakes import FakeManager, Frontend
+from helpers import FakeManager, Frontend
 from traitlets import List
 
 import syncstate

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import pytest
-from fakes import FakeManager, Frontend
+from helpers import FakeManager, Frontend
 from traitlets import Bool, CInt, Dict, Int, List, TraitError, Unicode, validate
 
 import syncstate

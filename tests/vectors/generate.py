@@ -2,8 +2,11 @@
 
 Each scenario runs a real kernel model (in-memory comms) with two mirrors and random kernel
 changes, edits and deliveries; it records what mirror "m0" experiences (its local edits and the
-kernel messages it receives) and its state after each. Some kernel patches are lost on the way
-to m0, so that it must notice the gap and `sync`. See README.md for the format.
+kernel messages it receives) and, after each, what the rules model (rules_model.py, a naive
+reading of docs/protocol.md) says its state must be. The Python `Mirror` must agree at every
+step, or nothing is written. Some kernel patches are lost on the way to m0, so that it must
+notice the gap and `sync`. The hand-written mirror_rules.json covers what random runs cannot.
+See README.md for the format.
 
 Run from the repository root: .venv/bin/python tests/vectors/generate.py
 """
@@ -19,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent / "python")]
+sys.path[:0] = [str(HERE.parents[1]), str(HERE.parent / "python"), str(HERE)]
 
-from test_convergence import Chooser, World, fake_comms, frontend_edit  # noqa: E402
+from helpers import Chooser, World, fake_comms, frontend_edit  # noqa: E402
+from rules_model import Refused, RulesMirror  # noqa: E402
 
 from syncstate.client import Mirror  # noqa: E402
-from syncstate.patch import PatchError, json_copy  # noqa: E402
+from syncstate.patch import PatchError, json_copy, json_equal  # noqa: E402
 
 SCENARIOS = 300
 SEED = 20240601
@@ -46,6 +50,23 @@ def snapshot(mirror: Mirror, sent: list[Any], errors_before: int) -> dict[str, A
     }
 
 
+def follow_rules(model: RulesMirror, step: dict[str, Any]) -> dict[str, Any]:
+    """What the rules model does for the step's event: the expectation recorded."""
+    sent, errors = len(model.sent), len(model.errors)
+    raised = None
+    try:
+        if "edit" in step:
+            model.patch(json_copy(step["edit"]))
+        elif "receive" in step:
+            model.receive(json_copy(step["receive"]))
+        else:
+            model.request_sync()
+    except Refused as refusal:
+        raised = refusal.code
+    expect = model.snapshot() | {"sent": model.sent[sent:], "errors": model.errors[errors:]}
+    return expect | ({"raises": raised} if raised else {})
+
+
 def scenario(index: int, rng: random.Random) -> dict[str, Any]:
     c = Chooser.from_random(rng)
     world = World(mirrors=2)
@@ -56,6 +77,8 @@ def scenario(index: int, rng: random.Random) -> dict[str, Any]:
         steps: list[dict[str, Any]] = []
         opened = json.loads(json.dumps(world.comm.open_data))
 
+        model = RulesMirror("m0", json_copy(opened["state"]), opened["version"])
+
         def record(step: dict[str, Any], action: Any) -> None:
             errors = len(me.errors)
             mark = len(outbox)
@@ -65,9 +88,15 @@ def scenario(index: int, rng: random.Random) -> dict[str, Any]:
             except PatchError as error:
                 raised = error.code
             sent[:] = json_copy(list(outbox)[mark:])  # the kernel may later edit what it got
-            expect = snapshot(me, sent, errors)
-            if raised is not None:
-                expect["raises"] = raised
+            world.check()  # the rules' invariants: confirmed = the kernel's, visible = replayed
+            expect = follow_rules(model, step)
+            # The Python mirror must agree with the rules model: both implement docs/protocol.md.
+            mirror_did = snapshot(me, sent, errors) | ({"raises": raised} if raised else {})
+            if mirror_did != expect or not json_equal(mirror_did["visible"], expect["visible"]):
+                raise AssertionError(
+                    f"the mirror departs from the rules at {step}:\n"
+                    f"mirror {mirror_did}\nrules  {expect}"
+                )
             steps.append({**step, "expect": expect})
 
         for _ in range(rng.randint(4, 30)):
@@ -81,7 +110,7 @@ def scenario(index: int, rng: random.Random) -> dict[str, Any]:
                 record({"edit": json_copy(ops)}, lambda ops=ops: me.patch(ops))
             elif action == "me" and world.inbox[0]:
                 message = world.inbox[0].popleft()
-                record({"receive": json_copy(message)}, lambda m=message: me.handle(m))
+                record({"receive": json_copy(message)}, lambda m=message: me.handle_message(m))
             elif action == "lose" and len(world.inbox[0]) > 1:  # a later message shows the gap
                 message = world.inbox[0][0]
                 if message["method"] == "patch" and not message.get("ack"):
@@ -91,7 +120,7 @@ def scenario(index: int, rng: random.Random) -> dict[str, Any]:
                 with contextlib.suppress(PatchError):  # refused locally: nothing happened
                     other.patch(frontend_edit(other.state, c))
                 while world.inbox[1]:
-                    other.handle(world.inbox[1].popleft())
+                    other.handle_message(world.inbox[1].popleft())
                 while world.outbox[1]:
                     world.to_kernel(1)
             elif action == "to_kernel" and world.outbox[0]:
@@ -104,7 +133,7 @@ def scenario(index: int, rng: random.Random) -> dict[str, Any]:
                 world.to_kernel(0)
             while world.inbox[0]:
                 message = world.inbox[0].popleft()
-                record({"receive": json_copy(message)}, lambda m=message: me.handle(m))
+                record({"receive": json_copy(message)}, lambda m=message: me.handle_message(m))
         return {"name": f"random-{index}", "client_id": "m0", "open": opened, "steps": steps}
     finally:
         world.model.close()

@@ -7,7 +7,8 @@
 import { isObject } from './json';
 import type { Listener } from './events';
 import { type Invoke, invokerOf, isInvokeReply } from './invoke';
-import { type AnyModel, MODEL_REF_PREFIX, type Mirror } from './mirror';
+import { type AnyModel, anywidgetModel } from './anywidget';
+import { MODEL_REF_PREFIX, type Mirror } from './mirror';
 
 type Cleanup = unknown; // a function to call on disposal, an exports object, or nothing
 
@@ -114,12 +115,13 @@ export class ViewScope {
     this.mirrors.add(mirror);
     const refuse = this.options.refuse;
     const refused = (what: string) => () => refuse?.(what);
+    const model = anywidgetModel(mirror);
     return {
-      get: key => mirror.get(key),
-      set: refuse ? () => undefined : (key, value) => mirror.set(key, value),
-      save_changes: refuse ? refused('save_changes') : () => mirror.save_changes(),
+      get: key => model.get(key),
+      set: refuse ? () => undefined : (key, value) => model.set(key, value),
+      save_changes: refuse ? refused('save_changes') : () => model.save_changes(),
       patch: refuse ? refused('patch') : ops => mirror.patch(ops),
-      send: refuse ? refused('send') : (content, callbacks, buffers) => mirror.send(content, callbacks, buffers),
+      send: refuse ? refused('send') : (content, callbacks, buffers) => model.send(content, callbacks, buffers),
       on: (event: string, cb: Listener) => mirror.on(event, this.listener(event, cb), this),
       off: (event?: string | null, cb?: Listener | null) =>
         mirror.off(event ?? null, cb ? (this.customListeners.get(cb) ?? cb) : null, this),

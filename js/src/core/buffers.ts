@@ -4,12 +4,13 @@
  */
 
 import { type Binary, isBinary, isObject, setOwn } from './json';
+import { BAD_MESSAGE } from './protocol';
 
 export type BufferPath = (string | number)[];
 
 /** A message from the kernel that does not follow the protocol. */
 export class MessageError extends Error {
-  readonly code = 'bad_message';
+  readonly code = BAD_MESSAGE;
   constructor(message: string) {
     super(message);
     this.name = 'MessageError';

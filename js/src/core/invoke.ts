@@ -6,9 +6,8 @@
  */
 import { isObject } from './json';
 import type { Mirror } from './mirror';
+import { INVOKE, INVOKE_REPLY } from './protocol';
 
-export const INVOKE = 'invoke';
-export const INVOKE_REPLY = 'invoke-reply';
 
 export interface InvokeOptions {
   buffers?: (ArrayBuffer | DataView)[];
@@ -59,7 +58,7 @@ class Invoker {
         reject: error => (settle(), reject(error))
       });
       try {
-        this.mirror.send({ syncstate: INVOKE, id, name, msg }, undefined, buffers);
+        this.mirror.sendCustom({ syncstate: INVOKE, id, name, msg }, buffers);
       } catch (error) {
         this.waiting.get(id)?.reject(error instanceof Error ? error : new Error(String(error)));
       }

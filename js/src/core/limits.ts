@@ -7,6 +7,7 @@
 
 import { isBinary, isObject } from './json';
 import { PatchError } from './patch';
+import { BAD_MESSAGE, TOO_LARGE } from './protocol';
 
 /** The Python kernel's defaults (`syncstate.limits`). */
 export const LIMITS = {
@@ -21,7 +22,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 function checkText(text: string): void {
   if (LONE_SURROGATE.test(text)) {
-    throw new PatchError('bad_message', `Text is not valid Unicode (a lone surrogate): ${JSON.stringify(text)}`);
+    throw new PatchError(BAD_MESSAGE, `Text is not valid Unicode (a lone surrogate): ${JSON.stringify(text)}`);
   }
 }
 
@@ -32,7 +33,7 @@ function checkValue(value: unknown, budget: number): number {
   while (stack.length) {
     const [item, depth] = stack.pop()!;
     if (depth > LIMITS.maxDepth) {
-      throw new PatchError('too_large', `A value is nested deeper than ${LIMITS.maxDepth} levels`);
+      throw new PatchError(TOO_LARGE, `A value is nested deeper than ${LIMITS.maxDepth} levels`);
     }
     if (typeof item === 'string') {
       checkText(item);
@@ -40,11 +41,11 @@ function checkValue(value: unknown, budget: number): number {
     } else if (typeof item === 'number') {
       if (!Number.isFinite(item)) {
         // JSON.stringify would silently send null.
-        throw new PatchError('bad_message', `${item} is not a JSON number`);
+        throw new PatchError(BAD_MESSAGE, `${item} is not a JSON number`);
       }
       size += 24;
     } else if (typeof item === 'bigint') {
-      throw new PatchError('bad_message', 'A BigInt is not a JSON number');
+      throw new PatchError(BAD_MESSAGE, 'A BigInt is not a JSON number');
     } else if (isBinary(item)) {
       size += item.byteLength;
     } else if (Array.isArray(item)) {
@@ -60,7 +61,7 @@ function checkValue(value: unknown, budget: number): number {
       size += 5;
     }
     if (size > budget) {
-      throw new PatchError('too_large', `The edit exceeds ${LIMITS.maxChangeBytes} bytes`);
+      throw new PatchError(TOO_LARGE, `The edit exceeds ${LIMITS.maxChangeBytes} bytes`);
     }
   }
   return size;
@@ -72,7 +73,7 @@ export function checkLimits(ops: unknown): void {
     return; // the shape is checked elsewhere (bad_op)
   }
   if (ops.length > LIMITS.maxOps) {
-    throw new PatchError('too_large', `${ops.length} operations exceed the limit of ${LIMITS.maxOps}`);
+    throw new PatchError(TOO_LARGE, `${ops.length} operations exceed the limit of ${LIMITS.maxOps}`);
   }
   let budget = LIMITS.maxChangeBytes;
   for (const op of ops) {
@@ -83,7 +84,7 @@ export function checkLimits(ops: unknown): void {
       if (typeof pointer === 'string') {
         checkText(pointer);
         if (pointer.split('/').length - 1 > LIMITS.maxDepth) {
-          throw new PatchError('too_large', `A path is deeper than ${LIMITS.maxDepth} levels`);
+          throw new PatchError(TOO_LARGE, `A path is deeper than ${LIMITS.maxDepth} levels`);
         }
       }
     }

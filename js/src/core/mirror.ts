@@ -11,7 +11,7 @@
  */
 
 import { MessageError, putBuffers, takeBuffers, toArrayBuffer, toDataView } from './buffers';
-import { Emitter, type Listener } from './events';
+import { Emitter } from './events';
 import { type Binary, isObject, jsonClone, jsonEqual } from './json';
 import { checkLimits } from './limits';
 import {
@@ -32,22 +32,10 @@ import {
   undoAll,
   validateOperation
 } from './patch';
+import { BAD_PATH, CLOSED, CUSTOM, DROPPED, FORBIDDEN, OUT_OF_SYNC, PATCH, REF_PREFIX, REJECT, STATE, SYNC } from './protocol';
 
 /** How a model held in a field is referenced in the state. */
-export const MODEL_REF_PREFIX = 'syncstate:';
-
-/** What a view module gets as `model`: the anywidget model API plus `patch` and `onPath`. */
-export interface AnyModel {
-  get(key: string): unknown;
-  set(key: string, value: unknown): void;
-  save_changes(): void;
-  patch(ops: Operation[]): void;
-  send(content: unknown, callbacks?: unknown, buffers?: (ArrayBuffer | DataView)[]): void;
-  on(event: string, cb: Listener): void;
-  off(event?: string | null, cb?: Listener | null): void;
-  onPath(pointer: string, cb: (value: unknown) => void): () => void;
-  readonly widget_manager: { get_model(id: string): Promise<AnyModel> };
-}
+export const MODEL_REF_PREFIX = REF_PREFIX;
 
 export interface MirrorOptions {
   modelId: string;
@@ -174,14 +162,14 @@ function fieldsOf(ops: readonly Operation[], onRoot: () => Error): Set<string> {
   return fields;
 }
 
-function refusePrivate(field: string): void {
+export function refusePrivate(field: string): void {
   if (field.startsWith('_')) {
-    throw new PatchError('forbidden', `Field ${JSON.stringify(field)} is private: only the kernel writes it`);
+    throw new PatchError(FORBIDDEN, `Field ${JSON.stringify(field)} is private: only the kernel writes it`);
   }
 }
 
 /** Operations that turn the given fields of `before` into those of `after`. */
-function fieldDiff(before: Record<string, unknown>, after: Record<string, unknown>, fields: Iterable<string>): Operation[] {
+export function fieldDiff(before: Record<string, unknown>, after: Record<string, unknown>, fields: Iterable<string>): Operation[] {
   const ops: Operation[] = [];
   for (const field of fields) {
     const path = formatPointer([field]);
@@ -212,7 +200,7 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every(item => typeof item === 'string');
 }
 
-export class Mirror extends Emitter implements AnyModel {
+export class Mirror extends Emitter {
   readonly modelId: string;
   readonly clientId: string;
   readonly widget_manager: { get_model(id: string): Promise<Mirror> };
@@ -228,7 +216,6 @@ export class Mirror extends Emitter implements AnyModel {
   private inFlight: string | null = null;
   /** A `sync` is out; kernel patches are ignored until the `state` reply. */
   private syncing = false;
-  private readonly unsaved = new Map<string, unknown>();
   private editCount = 0;
   private isClosed = false;
 
@@ -257,11 +244,8 @@ export class Mirror extends Emitter implements AnyModel {
     return this.isClosed;
   }
 
-  /** A field of the visible state, or its value `set` but not yet saved. */
+  /** A field of the visible state. */
   get(key: string): unknown {
-    if (this.unsaved.has(key)) {
-      return this.unsaved.get(key);
-    }
     return Object.hasOwn(this.visible, key) ? this.visible[key] : undefined;
   }
 
@@ -277,7 +261,7 @@ export class Mirror extends Emitter implements AnyModel {
     this.refuseOverLimits(ops);
     const edit = jsonClone(ops); // replayed later: the caller may go on mutating its objects
     edit.forEach(validateOperation);
-    const fields = fieldsOf(edit, () => new PatchError('forbidden', 'An edit cannot replace the whole state'));
+    const fields = fieldsOf(edit, () => new PatchError(FORBIDDEN, 'An edit cannot replace the whole state'));
     fields.forEach(refusePrivate);
     if (!edit.length) {
       return;
@@ -301,26 +285,10 @@ export class Mirror extends Emitter implements AnyModel {
     }
   }
 
-  /** anywidget style: remembered until `save_changes()`. */
-  set(key: string, value: unknown): void {
+  /** A custom message to the kernel's `on_msg` handlers. */
+  sendCustom(content: unknown, buffers: Binary[] = []): void {
     this.assertOpen();
-    refusePrivate(key);
-    this.unsaved.set(key, value);
-  }
-
-  /** Turns the values given to `set` into one edit (by diff against the visible state). */
-  save_changes(): void {
-    this.assertOpen();
-    const target = Object.fromEntries(this.unsaved);
-    const fields = [...this.unsaved.keys()];
-    this.unsaved.clear();
-    this.patch(fieldDiff(this.visible, target, fields));
-  }
-
-  /** A custom message to the kernel's `on_msg` handlers. `callbacks` are not supported (no replies). */
-  send(content: unknown, _callbacks?: unknown, buffers: Binary[] = []): void {
-    this.assertOpen();
-    this.post({ method: 'custom', content }, buffers.map(toArrayBuffer));
+    this.post({ method: CUSTOM, content }, buffers.map(toArrayBuffer));
   }
 
   /** Calls `cb` with the new value whenever the visible state changes at, under or above `pointer`. */
@@ -345,17 +313,17 @@ export class Mirror extends Emitter implements AnyModel {
       if (!isObject(data)) {
         throw new MessageError('A message must be an object');
       }
-      if (data.method !== 'custom' || data.buffer_paths !== undefined) {
+      if (data.method !== CUSTOM || data.buffer_paths !== undefined) {
         putBuffers(data, data.buffer_paths ?? [], buffers);
       }
       switch (data.method) {
-        case 'patch':
+        case PATCH:
           return this.onPatch(data);
-        case 'reject':
+        case REJECT:
           return this.onReject(data);
-        case 'state':
+        case STATE:
           return this.onState(data);
-        case 'custom':
+        case CUSTOM:
           return this.emit('msg:custom', data.content, buffers.map(toDataView));
         default:
           throw new MessageError(`Unknown method ${JSON.stringify(data.method)}`);
@@ -380,7 +348,7 @@ export class Mirror extends Emitter implements AnyModel {
     for (const edit of this.pending) {
       const error: MirrorError = {
         id: edit.id,
-        code: 'closed',
+        code: CLOSED,
         message: 'The model is no longer available (closed, or its kernel restarted): this edit got no answer.'
       };
       this.emit('error', error);
@@ -398,7 +366,7 @@ export class Mirror extends Emitter implements AnyModel {
     }
     try {
       ops.forEach(validateOperation);
-      fieldsOf(ops, () => new PatchError('bad_path', 'A kernel patch cannot replace the whole state'));
+      fieldsOf(ops, () => new PatchError(BAD_PATH, 'A kernel patch cannot replace the whole state'));
     } catch (error) {
       throw new MessageError((error as Error).message);
     }
@@ -407,7 +375,7 @@ export class Mirror extends Emitter implements AnyModel {
       // edits it answers, or they would wait for an answer forever.
       this.settle(ack);
       if (!this.syncing) {
-        this.resync('out_of_sync', `Expected version ${this.confirmedVersion + 1}, got ${version}`);
+        this.resync(OUT_OF_SYNC, `Expected version ${this.confirmedVersion + 1}, got ${version}`);
       }
       return;
     }
@@ -427,7 +395,7 @@ export class Mirror extends Emitter implements AnyModel {
       if (!(error instanceof PatchError)) {
         throw error;
       }
-      this.resync('out_of_sync', `Kernel patch ${version} does not apply: ${error.message}`);
+      this.resync(OUT_OF_SYNC, `Kernel patch ${version} does not apply: ${error.message}`);
       return;
     }
     this.confirmedVersion = version;
@@ -447,7 +415,7 @@ export class Mirror extends Emitter implements AnyModel {
   /** A rejection names the kernel's current version: a different one means we missed a patch. */
   private checkVersion(version: unknown): void {
     if (!this.syncing && typeof version === 'number' && version !== this.confirmedVersion) {
-      this.resync('out_of_sync', `Rejection at version ${version}, but this frontend has ${this.confirmedVersion}`);
+      this.resync(OUT_OF_SYNC, `Rejection at version ${version}, but this frontend has ${this.confirmedVersion}`);
     }
   }
 
@@ -644,7 +612,7 @@ export class Mirror extends Emitter implements AnyModel {
     next.sent = true;
     this.inFlight = next.id;
     const { data, buffer_paths, buffers } = takeBuffers({
-      method: 'patch',
+      method: PATCH,
       id: next.id,
       base: next.base,
       ops: next.ops
@@ -653,7 +621,7 @@ export class Mirror extends Emitter implements AnyModel {
   }
 
   private emitDropped(edit: Edit, why: string): void {
-    const error: MirrorError = { id: edit.id, code: 'dropped', message: `Edit not sent: ${why}` };
+    const error: MirrorError = { id: edit.id, code: DROPPED, message: `Edit not sent: ${why}` };
     this.emit('error', error);
   }
 
@@ -661,7 +629,7 @@ export class Mirror extends Emitter implements AnyModel {
   requestSync(): void {
     if (!this.syncing) {
       this.syncing = true;
-      this.post({ method: 'sync' });
+      this.post({ method: SYNC });
     }
   }
 
@@ -706,7 +674,8 @@ export class Mirror extends Emitter implements AnyModel {
     return this.getModel(id.startsWith(MODEL_REF_PREFIX) ? id.slice(MODEL_REF_PREFIX.length) : id);
   }
 
-  private assertOpen(): void {
+  /** Throws if the model is closed: it takes no more edits or messages. */
+  assertOpen(): void {
     if (this.isClosed) {
       throw new Error(`Model ${this.modelId} is closed`);
     }

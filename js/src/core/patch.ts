@@ -4,6 +4,7 @@
  */
 
 import { isObject, jsonClone, jsonEqual, setOwn } from './json';
+import { BAD_MESSAGE, BAD_OP, BAD_PATH, FORBIDDEN, TEST_FAILED, TOO_LARGE } from './protocol';
 
 export { jsonClone, jsonEqual, type JSONValue } from './json';
 
@@ -20,7 +21,13 @@ export interface Operation {
  * `forbidden` is only raised by the mirror, for edits of private (`_`) fields; `too_large`
  * and `bad_message` by its checks of the kernel's limits (limits.ts).
  */
-export type PatchErrorCode = 'bad_op' | 'bad_path' | 'test_failed' | 'forbidden' | 'too_large' | 'bad_message';
+export type PatchErrorCode =
+  | typeof BAD_OP
+  | typeof BAD_PATH
+  | typeof TEST_FAILED
+  | typeof FORBIDDEN
+  | typeof TOO_LARGE
+  | typeof BAD_MESSAGE;
 
 export class PatchError extends Error {
   constructor(
@@ -42,14 +49,14 @@ export function parsePointer(path: string): string[] {
     return [];
   }
   if (!path.startsWith('/')) {
-    throw new PatchError('bad_path', `A JSON pointer starts with "/": ${JSON.stringify(path)}`);
+    throw new PatchError(BAD_PATH, `A JSON pointer starts with "/": ${JSON.stringify(path)}`);
   }
   return path
     .slice(1)
     .split('/')
     .map(segment => {
       if (/~(?![01])/.test(segment)) {
-        throw new PatchError('bad_path', `Bad "~" escape in JSON pointer ${JSON.stringify(path)}`);
+        throw new PatchError(BAD_PATH, `Bad "~" escape in JSON pointer ${JSON.stringify(path)}`);
       }
       return segment.replace(/~1/g, '/').replace(/~0/g, '~');
     });
@@ -68,19 +75,19 @@ const OPS: ReadonlySet<string> = new Set(['add', 'remove', 'replace', 'move', 'c
 /** Checks the shape of one operation (not whether it applies). */
 export function validateOperation(op: unknown): asserts op is Operation {
   if (!isObject(op)) {
-    throw new PatchError('bad_op', 'An operation must be an object');
+    throw new PatchError(BAD_OP, 'An operation must be an object');
   }
   if (typeof op.op !== 'string' || !OPS.has(op.op)) {
-    throw new PatchError('bad_op', `Unknown operation ${JSON.stringify(op.op)}`);
+    throw new PatchError(BAD_OP, `Unknown operation ${JSON.stringify(op.op)}`);
   }
   if (typeof op.path !== 'string') {
-    throw new PatchError('bad_op', `"${op.op}" needs a string "path"`);
+    throw new PatchError(BAD_OP, `"${op.op}" needs a string "path"`);
   }
   if (NEEDS_VALUE.has(op.op) && op.value === undefined) {
-    throw new PatchError('bad_op', `"${op.op}" needs a "value"`);
+    throw new PatchError(BAD_OP, `"${op.op}" needs a "value"`);
   }
   if (NEEDS_FROM.has(op.op) && typeof op.from !== 'string') {
-    throw new PatchError('bad_op', `"${op.op}" needs a string "from"`);
+    throw new PatchError(BAD_OP, `"${op.op}" needs a string "from"`);
   }
 }
 
@@ -94,7 +101,7 @@ function isContainer(value: unknown): value is Container {
 function arrayIndex(list: unknown[], segment: string, end: boolean): number {
   const index = segment === '-' ? list.length : /^(0|[1-9][0-9]*)$/.test(segment) ? Number(segment) : NaN;
   if (!(index < list.length || (end && index === list.length))) {
-    throw new PatchError('bad_path', `No array index ${JSON.stringify(segment)} in an array of ${list.length}`);
+    throw new PatchError(BAD_PATH, `No array index ${JSON.stringify(segment)} in an array of ${list.length}`);
   }
   return index;
 }
@@ -106,7 +113,7 @@ function child(container: unknown, segment: string): unknown {
   if (isObject(container) && Object.hasOwn(container, segment)) {
     return container[segment];
   }
-  throw new PatchError('bad_path', `No member ${JSON.stringify(segment)}`);
+  throw new PatchError(BAD_PATH, `No member ${JSON.stringify(segment)}`);
 }
 
 /** The value at a parsed pointer; throws `bad_path` if there is none. */
@@ -117,7 +124,7 @@ export function resolve(doc: unknown, segments: readonly string[]): unknown {
 function parentOf(doc: unknown, segments: readonly string[]): [Container, string] {
   const parent = resolve(doc, segments.slice(0, -1));
   if (!isContainer(parent)) {
-    throw new PatchError('bad_path', `${formatPointer(segments.slice(0, -1))} is not a container`);
+    throw new PatchError(BAD_PATH, `${formatPointer(segments.slice(0, -1))} is not a container`);
   }
   return [parent, segments[segments.length - 1]];
 }
@@ -144,7 +151,7 @@ function add(doc: unknown, segments: string[], value: unknown, undo: Undo[]): un
 
 function remove(doc: unknown, segments: string[], undo: Undo[]): unknown {
   if (segments.length === 0) {
-    throw new PatchError('bad_path', 'The document root cannot be removed');
+    throw new PatchError(BAD_PATH, 'The document root cannot be removed');
   }
   const [parent, key] = parentOf(doc, segments);
   const old = child(parent, key);
@@ -195,7 +202,11 @@ function applyOperation(doc: unknown, op: Operation, undo: Undo[]): unknown {
     case 'move': {
       const from = parsePointer(op.from as string);
       if (isProperPrefix(from, path)) {
-        throw new PatchError('bad_path', `Cannot move ${op.from} into itself (${op.path})`);
+        throw new PatchError(BAD_PATH, `Cannot move ${op.from} into itself (${op.path})`);
+      }
+      if (op.from === op.path) {
+        resolve(doc, from); // it must exist; moved onto itself, it stays (the whole document too)
+        return doc;
       }
       return add(doc, path, remove(doc, from, undo), undo);
     }
@@ -203,7 +214,7 @@ function applyOperation(doc: unknown, op: Operation, undo: Undo[]): unknown {
       return add(doc, path, jsonClone(resolve(doc, parsePointer(op.from as string))), undo);
     case 'test':
       if (!jsonEqual(resolve(doc, path), op.value)) {
-        throw new PatchError('test_failed', `Test failed at ${JSON.stringify(op.path)}`);
+        throw new PatchError(TEST_FAILED, `Test failed at ${JSON.stringify(op.path)}`);
       }
       return doc;
   }

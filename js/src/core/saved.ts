@@ -5,6 +5,7 @@
 import { putBuffers, takeBuffers } from './buffers';
 import { isObject } from './json';
 import { Mirror } from './mirror';
+import { TOO_LARGE } from './protocol';
 
 /**
  * The most JSON text (binary values counted as their base64 text) a saved state may take.
@@ -50,7 +51,7 @@ export function saveState(mirror: Mirror): SavedState {
     saved.buffer_paths = buffer_paths;
     saved.buffers = buffers.map(toBase64);
   }
-  return JSON.stringify(saved).length > SAVED_STATE_MAX_CHARS ? { state_omitted: 'too_large' } : saved;
+  return JSON.stringify(saved).length > SAVED_STATE_MAX_CHARS ? { state_omitted: TOO_LARGE } : saved;
 }
 
 /**

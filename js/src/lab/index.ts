@@ -9,7 +9,8 @@ import { INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook';
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { Widget } from '@lumino/widgets';
 
-import { MIME_TYPE, rendererFactory } from './renderer';
+import { MIME_TYPE } from '../core';
+import { rendererFactory } from './renderer';
 import { SessionModels } from './session';
 
 /**

@@ -6,11 +6,23 @@ import type { Kernel, KernelMessage } from '@jupyterlab/services';
 import { type JSONObject, PromiseDelegate } from '@lumino/coreutils';
 import { type ISignal, Signal } from '@lumino/signaling';
 
-import { Mirror, putBuffers } from '../core';
+import {
+  FIELD_BUFFER_PATHS,
+  FIELD_METHOD,
+  FIELD_PROTOCOL,
+  FIELD_STATE,
+  FIELD_VERSION,
+  Mirror,
+  OPEN,
+  PATCH,
+  PROTOCOL,
+  putBuffers,
+  STATE,
+  SYNC,
+  TARGET,
+} from '../core';
 import { sendToMainShell } from './channel';
 
-export const COMM_TARGET = 'syncstate';
-export const PROTOCOL = 'syncstate/1';
 
 /**
  * How long `ready` waits for the models that existed before this page. A kernel busy with a
@@ -30,7 +42,7 @@ function isObject(value: unknown): value is JsonObject {
 
 /** Puts a message's binary buffers back where its `buffer_paths` say; throws if they do not fit. */
 function withBuffers(data: JsonObject, buffers: Buffers): JsonObject {
-  return putBuffers(data, data['buffer_paths'] ?? [], buffers ?? []);
+  return putBuffers(data, data[FIELD_BUFFER_PATHS] ?? [], buffers ?? []);
 }
 
 const instances = new WeakMap<Kernel.IKernelConnection, KernelModels>();
@@ -70,7 +82,7 @@ export class KernelModels {
 
   private constructor(private readonly kernel: Kernel.IKernelConnection) {
     // The target stays registered across restarts: the connection object outlives them.
-    kernel.registerCommTarget(COMM_TARGET, (comm, msg) => this.onCommOpen(comm, msg));
+    kernel.registerCommTarget(TARGET, (comm, msg) => this.onCommOpen(comm, msg));
     kernel.statusChanged.connect(this.onStatus, this);
     kernel.iopubMessage.connect(this.onIopub, this);
     kernel.disposed.connect(this.forgetAll, this);
@@ -98,7 +110,7 @@ export class KernelModels {
   private onCommOpen(comm: Kernel.IComm, msg: KernelMessage.ICommOpenMsg): void {
     // Throwing here would make JupyterLab close the comm, so a bad message is only reported.
     const data = msg.content.data;
-    if (data['protocol'] !== PROTOCOL || data['method'] !== 'open' || !isObject(data['state'])) {
+    if (data[FIELD_PROTOCOL] !== PROTOCOL || data[FIELD_METHOD] !== OPEN || !isObject(data[FIELD_STATE])) {
       console.warn(`syncstate: ignoring a comm_open that is not ${PROTOCOL}`, data);
       return;
     }
@@ -109,7 +121,7 @@ export class KernelModels {
       return;
     }
     this.kernelSession = msg.header.session;
-    this.attach(comm, data['state'], Number(data['version'] ?? 0));
+    this.attach(comm, data[FIELD_STATE], Number(data[FIELD_VERSION] ?? 0));
   }
 
   private attach(comm: Kernel.IComm, state: JsonObject, version: number): void {
@@ -193,7 +205,7 @@ export class KernelModels {
   private async discover(): Promise<void> {
     let reply: KernelMessage.ICommInfoReplyMsg;
     try {
-      reply = await this.kernel.requestCommInfo({ target_name: COMM_TARGET });
+      reply = await this.kernel.requestCommInfo({ target_name: TARGET });
     } catch {
       return; // comms are disabled on this connection, or the kernel went away
     }
@@ -207,19 +219,19 @@ export class KernelModels {
 
   /** Attaches to an existing comm once its model's state arrives; anything else is not a model. */
   private adopt(commId: string): Promise<void> {
-    const comm = this.kernel.createComm(COMM_TARGET, commId);
+    const comm = this.kernel.createComm(TARGET, commId);
     const settled = new PromiseDelegate<void>();
     comm.onMsg = msg => {
       const data = msg.content.data;
-      if (data['method'] === 'state' && isObject(data['state'])) {
+      if (data[FIELD_METHOD] === STATE && isObject(data[FIELD_STATE])) {
         try {
-          this.attach(comm, withBuffers(data, msg.buffers)['state'] as JsonObject, Number(data['version']));
+          this.attach(comm, withBuffers(data, msg.buffers)[FIELD_STATE] as JsonObject, Number(data[FIELD_VERSION]));
         } catch (error) {
           console.warn('syncstate: ignoring a model state with bad buffers', error);
           comm.dispose();
         }
         settled.resolve();
-      } else if (data['method'] !== 'patch') {
+      } else if (data[FIELD_METHOD] !== PATCH) {
         // Another page's request comm, which answers `sync` with an error: not ours to keep.
         comm.dispose();
         settled.resolve();
@@ -227,7 +239,7 @@ export class KernelModels {
       // Patches before the state are in it.
     };
     comm.onClose = () => settled.resolve();
-    sendToMainShell(this.kernel, commId, { method: 'sync' });
+    sendToMainShell(this.kernel, commId, { method: SYNC });
     return settled.promise;
   }
 }

@@ -10,22 +10,22 @@ import { Widget } from '@lumino/widgets';
 
 import {
   describeError,
+  MIME_TYPE,
   type Mirror,
+  PROTOCOL,
   refusedText,
   renderView,
   savedMirror,
   savedNotice,
   type SavedState,
   saveState,
-  showBanner,
   shortId,
+  showBanner,
+  viewModule,
   type ViewOptions,
-  viewModule
 } from '../core';
-import { PROTOCOL } from './manager';
 import type { SessionModels } from './session';
 
-export const MIME_TYPE = 'application/vnd.syncstate.view+json';
 
 type ViewData = SavedState & { model_id?: unknown; protocol?: unknown };
 

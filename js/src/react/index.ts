@@ -4,7 +4,7 @@
  */
 
 import { createContext, useCallback, useContext, useSyncExternalStore } from 'react';
-import type { AnyModel } from '../core/mirror';
+import type { AnyModel } from '../core/anywidget';
 
 export const ModelContext = createContext<AnyModel | null>(null);
 

@@ -7,16 +7,17 @@
 import css from '../../style/base.css';
 import {
   describeError,
+  MIME_TYPE,
   refusedText,
   renderView,
   savedMirror,
   savedNotice,
   type SavedState,
   showBanner,
-  viewModule
+  TOO_LARGE,
+  viewModule,
 } from '../core';
 
-const MIME_TYPE = 'application/vnd.syncstate.view+json';
 
 async function mount(frame: HTMLElement): Promise<void> {
   const data = JSON.parse(frame.querySelector(`script[type="${MIME_TYPE}"]`)?.textContent ?? '{}') as SavedState & {
@@ -31,7 +32,7 @@ async function mount(frame: HTMLElement): Promise<void> {
   const mirror = savedMirror(String(data.model_id ?? ''), data);
   if (mirror === null) {
     notice.textContent =
-      data.state_omitted === 'too_large'
+      data.state_omitted === TOO_LARGE
         ? 'syncstate: this view\u2019s state was too large to save with the notebook.'
         : 'syncstate: this view was not saved with a state.';
     return;
