@@ -46,6 +46,7 @@ from .serialize import put_buffers, to_wire
 from .shell import keep_on_main_shell, on_main_shell
 from .tracked import LEAF_CLASSES, Slot, _Node, reattach_children, wrap
 from .transaction import Transaction
+from .widget import widget_view
 
 log = logging.getLogger("syncstate")
 MessageCallback = Callable[["Model", Any, list[bytes]], None]
@@ -134,14 +135,15 @@ class Model(HasTraits):
         self._channel.closed()
 
     def _closed_by_frontend(self, msg: Any) -> None:
-        """A frontend closed the model's comm: the model closes for everyone, as `close()`
-        does (the comm is already closed, so the kernel tells the other frontends itself)."""
+        """A frontend closed the model's comm: the comm closes for everyone (the kernel tells
+        the other frontends itself) and the model leaves `list`. The model itself stays open,
+        with its id: every frontend without syncstate's comm target closes the comm on seeing
+        it open, and such a frontend shows the model through its widget comm (widget.py)."""
         closed = self._comm
-        if closed is None:
+        if closed is None or self._channel.comm is None:
             return
         control.unregister_model(self)
-        self._comm = None
-        self._channel.closed()
+        self._channel.comm_closed()
         closed.publish_msg("comm_close", data={})
 
     def hold_sync(self) -> AbstractContextManager[None]:
@@ -151,7 +153,7 @@ class Model(HasTraits):
     def send(self, content: Any, buffers: list[bytes] | None = None) -> None:
         """Send a custom message to the views (`model.on("msg:custom", ...)` in JS)."""
         if self._comm is not None:
-            self._comm.send({"method": CUSTOM, "content": content}, buffers=buffers or [])
+            self._channel.send({"method": CUSTOM, "content": content}, buffers or [])
 
     def on_msg(self, callback: MessageCallback, remove: bool = False) -> None:
         """Call `callback(model, content, buffers)` for each custom message from a view."""
@@ -164,6 +166,7 @@ class Model(HasTraits):
         return {
             "text/plain": repr(self),
             MIME_TYPE: {"model_id": self.model_id, "protocol": PROTOCOL},
+            **widget_view(self),
         }
 
     def __repr__(self) -> str:
