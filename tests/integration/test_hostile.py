@@ -129,8 +129,10 @@ def test_d_a_frontend_comm_close_closes_the_comm_for_everyone(kernel: KernelFron
     # The kernel no longer sends on the closed comm; the model itself stays open for its
     # widget comm (tests/integration/test_widget.py), until closed and reopened with a new one.
     assert comm_data(kernel.execute("target.count = 3")) == []
-    assert kernel.output("print(target.model_id == %r, target.count)" % comm_id) == "True 3\n"
-    opened = [m for m in kernel.execute("target.close(); target.open()") if m["msg_type"] == "comm_open"]
+    assert kernel.output(f"print(target.model_id == {comm_id!r}, target.count)") == "True 3\n"
+    opened = [
+        m for m in kernel.execute("target.close(); target.open()") if m["msg_type"] == "comm_open"
+    ]
     assert len(opened) == 1 and opened[0]["content"]["comm_id"] != comm_id
 
 

@@ -1,5 +1,5 @@
 """The widget comm, through a real ipykernel: what a widget manager's frontend sees (VS Code,
-Colab, nbclassic, Voila). docs/where-it-runs.md; the browser proof is tests/browser/test_elsewhere.py."""
+Colab, nbclassic, Voila). docs/where-it-runs.md; in a browser: tests/browser/test_elsewhere.py."""
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ def display(kernel: KernelFrontend) -> tuple[str, str]:
 
 
 def subscribe(kernel: KernelFrontend, widget_id: str) -> dict[str, Any]:
-    [reply] = on(kernel.send(widget_id, {"method": "custom", "content": {"method": "sync"}}), widget_id)
+    [reply] = on(
+        kernel.send(widget_id, {"method": "custom", "content": {"method": "sync"}}), widget_id
+    )
     assert reply["method"] == "custom"
     return dict(reply["content"])
 
@@ -66,7 +68,11 @@ def test_the_widget_comm_is_silent_until_a_view_asks(kernel: KernelFrontend) -> 
     assert not [m for m in again if m["msg_type"] == "comm_open"]
 
     msgs = kernel.execute("counter.count = 2")
-    patch = {"method": "patch", "version": 2, "ops": [{"op": "replace", "path": "/count", "value": 2}]}
+    patch = {
+        "method": "patch",
+        "version": 2,
+        "ops": [{"op": "replace", "path": "/count", "value": 2}],
+    }
     assert on(msgs, widget_id) == [{"method": "custom", "content": patch}]
     assert on(msgs, model_id) == [patch]
 
@@ -77,8 +83,8 @@ def test_an_edit_through_the_widget_comm_is_applied_and_answered(kernel: KernelF
     edit = {"method": "patch", "id": "w:1", "base": 0,
             "ops": [{"op": "replace", "path": "/count", "value": 5}]}  # fmt: skip
     [reply] = on(kernel.send(widget_id, {"method": "custom", "content": edit}), widget_id)
-    assert reply["content"] == {"method": "patch", "version": 1, "ack": ["w:1"],
-                                "ops": [{"op": "replace", "path": "/count", "value": 5}]}  # fmt: skip
+    ops = [{"op": "replace", "path": "/count", "value": 5}]
+    assert reply["content"] == {"method": "patch", "version": 1, "ack": ["w:1"], "ops": ops}
     assert kernel.output("print(counter.count)") == "5\n"
 
     bad = {**edit, "id": "w:2", "ops": [{"op": "replace", "path": "/_esm", "value": "x"}]}
