@@ -3,8 +3,8 @@
 Frontends without the syncstate extension (Voila, nbclassic, VS Code, Colab, JupyterLite) render
 `application/vnd.jupyter.widget-view+json` with their own widget manager, and anywidget's front
 end is present wherever anywidget is installed. So a displayed model also opens one anywidget
-model: a widget comm whose `_esm` is syncstate's bridge module (syncstate/static/widget.js,
-built from js/src/widget). The bridge carries `syncstate/1` messages unchanged as the widget's
+widget whose `_esm` is syncstate's bridge module (syncstate/static/widget.js, built from
+js/src/widget). The bridge carries `syncstate/1` messages unchanged as the widget's
 custom messages. It is silent until a view asks for the state (`sync`): a page that shows the
 model natively never asks, so there no patch is sent twice.
 """
@@ -12,11 +12,8 @@ model natively never asks, so there no patch is sent twice.
 from __future__ import annotations
 
 import functools
-import logging
-from importlib import metadata, resources
+from importlib import resources
 from typing import TYPE_CHECKING, Any
-
-import comm
 
 from .protocol import PROTOCOL, SYNC
 from .shell import keep_on_main_shell, on_main_shell
@@ -24,81 +21,58 @@ from .shell import keep_on_main_shell, on_main_shell
 if TYPE_CHECKING:
     from .model import Model
 
-log = logging.getLogger("syncstate")
-
 WIDGET_MIME_TYPE = "application/vnd.jupyter.widget-view+json"
-WIDGET_TARGET = "jupyter.widget"
-#: The Jupyter widget message protocol that the widget comm speaks.
-WIDGET_PROTOCOL = (2, 1)
 
 
 @functools.cache
-def anywidget_version() -> str | None:
-    """The version of anywidget's front end to ask for (the installed package's, as anywidget
-    itself does); None without anywidget, and then models show only natively."""
+def bridge_class() -> type[Any] | None:
+    """The widget class of the bridge; None without anywidget (models then show natively only).
+
+    A real `anywidget.AnyWidget`: ipywidgets then answers widget managers that restore their
+    widgets (`request_state`, and Voila's `request_states` for every widget at once), and in
+    Colab anywidget turns on the custom widget manager.
+    """
     try:
-        return metadata.version("anywidget")
-    except metadata.PackageNotFoundError:
+        import anywidget
+    except ImportError:
         return None
+    from traitlets import Unicode
 
+    class ModelWidget(anywidget.AnyWidget):
+        _esm = resources.files("syncstate").joinpath("static/widget.js").read_text("utf-8")
+        protocol = Unicode(PROTOCOL).tag(sync=True)
+        #: The id of the syncstate model shown (`model_id` is the widget's own).
+        syncstate_id = Unicode().tag(sync=True)
 
-@functools.cache
-def bridge_source() -> str:
-    return resources.files("syncstate").joinpath("static/widget.js").read_text(encoding="utf-8")
+    return ModelWidget
 
 
 class WidgetBridge:
-    """One model's widget comm; `model._channel.bridge` while it is open."""
+    """One model's widget; `model._channel.bridge` while it is open."""
 
-    def __init__(self, model: Model, version: str) -> None:
+    def __init__(self, model: Model, widget_class: type[Any]) -> None:
         self._model = model
-        #: Whether a view uses this comm: only then does the model's traffic go on it.
+        #: Whether a view uses this widget: only then does the model's traffic go on it.
         self.subscribed = False
-        self.state = {
-            "_model_module": "anywidget",
-            "_model_name": "AnyModel",
-            "_model_module_version": version,
-            "_view_module": "anywidget",
-            "_view_name": "AnyView",
-            "_view_module_version": version,
-            "_view_count": None,
-            "_anywidget_id": "syncstate",
-            "_esm": bridge_source(),
-            "protocol": PROTOCOL,
-            "model_id": model.model_id,
-        }
-        major, minor = WIDGET_PROTOCOL
-        self.comm = comm.create_comm(
-            target_name=WIDGET_TARGET,
-            data={"state": self.state, "buffer_paths": []},
-            metadata={"version": f"{major}.{minor}.0"},
-        )
-        keep_on_main_shell(self.comm)
-        self.comm.on_msg(self._handle_msg)
-        self.comm.on_close(self._closed_by_frontend)
+        self.widget = widget_class(syncstate_id=model.model_id)
+        keep_on_main_shell(self.widget.comm)
+        self.widget.on_msg(self._receive)
+        self.widget.comm.on_close(self._closed_by_frontend)
 
-    def view_data(self) -> dict[str, Any]:
-        major, minor = WIDGET_PROTOCOL
-        return {"version_major": major, "version_minor": minor, "model_id": self.comm.comm_id}
+    def view_data(self) -> Any:
+        bundle = self.widget._repr_mimebundle_()  # (data, metadata) from anywidget 0.10 on
+        return (bundle[0] if isinstance(bundle, tuple) else bundle)[WIDGET_MIME_TYPE]
 
     def relay(self, data: dict[str, Any], buffers: list[bytes]) -> None:
         """A message of the model's (already encoded for its own comm), once a view listens."""
         if self.subscribed:
-            self.comm.send({"method": "custom", "content": data}, buffers=buffers)
+            self.widget.send(data, buffers)
 
     def close(self) -> None:
-        self.comm.close()
+        self.widget.close()
 
-    def _handle_msg(self, msg: dict[str, Any]) -> None:
-        data = msg.get("content", {}).get("data") if isinstance(msg, dict) else None
-        method = data.get("method") if isinstance(data, dict) else None
-        if method == "request_state":  # a widget manager restoring its widgets (Voila does)
-            self.comm.send({"method": "update", "state": self.state, "buffer_paths": []})
-        elif method == "custom":
-            self._receive(data.get("content"), msg.get("buffers") or [])
-        # `update`: a widget manager writing widget state; nothing in it is the model's.
-
-    def _receive(self, content: Any, buffers: list[Any]) -> None:
+    def _receive(self, widget: Any, content: Any, buffers: list[Any]) -> None:
+        """A custom message of the widget's: a `syncstate/1` message for the model."""
         channel = self._model._channel
         if isinstance(content, dict) and content.get("method") == SYNC and on_main_shell():
             with channel.lock:
@@ -114,12 +88,12 @@ class WidgetBridge:
 
 
 def widget_view(model: Model) -> dict[str, Any]:
-    """The widget-view part of a model's output: opens the model's widget comm on its first
+    """The widget-view part of a model's output: opens the model's widget on its first
     display. Empty without anywidget, or when the model is closed."""
     channel = model._channel
-    version = anywidget_version()
-    if version is None or not channel.live:
+    widget_class = bridge_class()
+    if widget_class is None or not channel.live:
         return {}
     if channel.bridge is None:
-        channel.bridge = WidgetBridge(model, version)
+        channel.bridge = WidgetBridge(model, widget_class)
     return {WIDGET_MIME_TYPE: channel.bridge.view_data()}

@@ -18,10 +18,13 @@ counter = Counter()
 
 
 def opened(msgs: list[dict[str, Any]], target: str) -> dict[str, Any]:
+    """The comm opened for the model (the widget's own `Layout` widget opens one too)."""
     [content] = [
         m["content"]
         for m in msgs
-        if m["msg_type"] == "comm_open" and m["content"]["target_name"] == target
+        if m["msg_type"] == "comm_open"
+        and m["content"]["target_name"] == target
+        and m["content"]["data"].get("state", {}).get("_model_name", "AnyModel") == "AnyModel"
     ]
     return content
 
@@ -41,7 +44,7 @@ def display(kernel: KernelFrontend) -> tuple[str, str]:
     assert result["application/vnd.syncstate.view+json"]["model_id"] == model_id
     state = widget["data"]["state"]
     assert (state["_model_module"], state["_model_name"]) == ("anywidget", "AnyModel")
-    assert state["model_id"] == model_id and "export{" in state["_esm"]
+    assert state["syncstate_id"] == model_id and "export{" in state["_esm"]
     return model_id, widget["comm_id"]
 
 

@@ -16,7 +16,8 @@ function bindNotebook(panel: NotebookPanel): void {
   const models = new NotebookModels(panel.sessionContext);
   const rendermime = panel.content.rendermime;
   rendermime.removeMimeType(MIME_TYPE);
-  rendermime.addFactory(rendererFactory(models), 0);
+  // Ahead of ipywidgets' renderer (rank -10) for outputs that also carry a widget view.
+  rendermime.addFactory(rendererFactory(models), -20);
   panel.disposed.connect(() => models.dispose());
 }
 

@@ -72,7 +72,7 @@ class Bridge {
   private start(content: Record<string, unknown>, buffers: Binary[]): void {
     // The state message itself goes through the mirror, which puts its buffers in place.
     const mirror = new Mirror({
-      modelId: String(this.widget.get('model_id')),
+      modelId: String(this.widget.get('syncstate_id')),
       state: {},
       version: -1,
       send: (data, out) => this.widget.send(data, undefined, out),
@@ -167,7 +167,7 @@ export default {
   initialize({ model }: { model: WidgetModel }): () => void {
     const bridge = new Bridge(model);
     const known = bridgesOf(model);
-    const modelId = String(model.get('model_id'));
+    const modelId = String(model.get('syncstate_id'));
     known.set(modelId, bridge);
     model.on('msg:custom', (content, buffers) => bridge.receive(content, buffers));
     return () => {
@@ -179,7 +179,7 @@ export default {
   },
 
   async render({ model, el }: { model: WidgetModel; el: HTMLElement }): Promise<() => void> {
-    const bridge = bridgesOf(model).get(String(model.get('model_id')));
+    const bridge = bridgesOf(model).get(String(model.get('syncstate_id')));
     if (bridge === undefined) {
       throw new Error('syncstate: this widget was not initialized');
     }
