@@ -108,7 +108,8 @@ function mountView(bridge: Bridge, mirror: Mirror, el: HTMLElement): () => void 
   notices.className = 'syncstate-banners';
   const host = document.createElement('div');
   host.className = 'syncstate-host';
-  el.classList.add('syncstate-view');
+  // The extension's class, plus one that tells this path apart.
+  el.classList.add('syncstate-view', 'syncstate-widget');
   el.append(notices, style, host);
   const scope = {};
   let removeView = (): void => {};
