@@ -69,6 +69,7 @@ class WidgetBridge:
             self.widget.send(data, buffers)
 
     def close(self) -> None:
+        self.widget.layout.close()  # the Layout widget every ipywidgets DOMWidget makes
         self.widget.close()
 
     def _receive(self, widget: Any, content: Any, buffers: list[Any]) -> None:
