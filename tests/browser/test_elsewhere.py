@@ -171,7 +171,14 @@ def test_voila_renders_an_interactive_view(page: Page, tmp_path: Path) -> None:
     root = tmp_path / "notebooks"
     root.mkdir()
     (root / "counter.ipynb").write_text(json.dumps(notebook(COUNTER, SLIDER)))
-    command = [sys.executable, "-m", "voila", "counter.ipynb", "--no-browser", "--Voila.ip=127.0.0.1"]
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        "counter.ipynb",
+        "--no-browser",
+        "--Voila.ip=127.0.0.1",
+    ]
     with serve(command, jupyter_home(tmp_path), root, "voila") as url:
         page.goto(url)
         # An ipywidgets slider beside it still renders: the page's widget manager is intact.
