@@ -119,6 +119,28 @@ RESTART_JS = """async () => {
 }"""
 
 
+def notebook_json(cells: list[str], outputs: dict[int, list[Any]] | None = None) -> dict[str, Any]:
+    """A notebook with these code cells (and saved outputs, by cell index)."""
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": f"cell-{i}",
+                "metadata": {},
+                "execution_count": None,
+                "source": source,
+                "outputs": (outputs or {}).get(i, []),
+            }
+            for i, source in enumerate(cells)
+        ],
+    }
+
+
 @dataclass
 class LabServer:
     url: str
@@ -193,12 +215,17 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         _wait_until_up(server, process, log_path)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ends a server this suite started, and waits for it."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_up(server: LabServer, process: subprocess.Popen[bytes], log_path: Path) -> None:
@@ -254,24 +281,7 @@ class Lab:
         a new file, so a new kernel session."""
         self.path = f"{self.name}-{secrets.token_hex(3)}.ipynb"
         self.paths.append(self.path)
-        notebook = {
-            "nbformat": 4,
-            "nbformat_minor": 5,
-            "metadata": {
-                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-            },
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "id": f"cell-{i}",
-                    "metadata": {},
-                    "execution_count": None,
-                    "source": source,
-                    "outputs": (outputs or {}).get(i, []),
-                }
-                for i, source in enumerate(cells)
-            ],
-        }
+        notebook = notebook_json(cells, outputs)
         self.server.api(
             "PUT", f"/api/contents/{self.path}", {"type": "notebook", "content": notebook}
         )

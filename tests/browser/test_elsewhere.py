@@ -19,7 +19,6 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import (
@@ -30,6 +29,8 @@ from conftest import (
     LabServer,
     _free_port,
     _write_settings,
+    notebook_json,
+    stop,
 )
 from playwright.sync_api import Browser, Page, expect
 
@@ -39,18 +40,21 @@ from traitlets import Int, observe
 
 class Counter(syncstate.Model):
     _esm = """
+// Written against the anywidget API (get / set / save_changes / on), through the bridge too.
 export default {
   render({ model, el }) {
-    const button = document.createElement("button");
-    button.className = "counter";
-    const draw = () => {
+    const button = Object.assign(document.createElement("button"), { className: "counter" });
+    const show = () => {
       button.textContent = `count is ${model.get("count")}, doubled ${model.get("doubled")}`;
     };
-    model.on("change", draw);
-    draw();
-    button.onclick = () =>
-      model.patch([{ op: "replace", path: "/count", value: model.get("count") + 1 }]);
-    el.append(button);
+    model.on("change:count", show);
+    model.on("change:doubled", show);
+    button.addEventListener("click", () => {
+      model.set("count", model.get("count") + 1);
+      model.save_changes();
+    });
+    show();
+    el.appendChild(button);
   },
 };
 """
@@ -66,27 +70,6 @@ counter = Counter()
 counter
 '''
 SLIDER = "import ipywidgets\nipywidgets.IntSlider(description='slider')"
-
-
-def notebook(*cells: str) -> dict[str, Any]:
-    return {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-        "cells": [
-            {
-                "cell_type": "code",
-                "id": f"cell-{i}",
-                "metadata": {},
-                "execution_count": None,
-                "source": source,
-                "outputs": [],
-            }
-            for i, source in enumerate(cells)
-        ],
-    }
 
 
 def jupyter_home(tmp_path: Path) -> dict[str, str]:
@@ -137,12 +120,7 @@ def serve(command: list[str], env: dict[str, str], cwd: Path, name: str) -> Iter
                 time.sleep(0.3)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
     assert "Traceback" not in log_path.read_text(), log_path.read_text()
 
 
@@ -170,7 +148,7 @@ def click_and_see_the_kernel_answer(page: Page, name: str) -> None:
 def test_voila_renders_an_interactive_view(page: Page, tmp_path: Path) -> None:
     root = tmp_path / "notebooks"
     root.mkdir()
-    (root / "counter.ipynb").write_text(json.dumps(notebook(COUNTER, SLIDER)))
+    (root / "counter.ipynb").write_text(json.dumps(notebook_json([COUNTER, SLIDER])))
     command = [
         sys.executable,
         "-m",
@@ -189,14 +167,15 @@ def test_voila_renders_an_interactive_view(page: Page, tmp_path: Path) -> None:
 # nbclassic loads its nbextensions after the notebook: widget comms that open before the
 # widget manager registers its comm target are lost (for ipywidgets too), so the cells run after.
 NBCLASSIC_READY_JS = """() => window.Jupyter?.notebook?.kernel?.is_connected()
-  && !!Jupyter.notebook.kernel.comm_manager.targets['jupyter.widget']
-  && require.defined('nbextensions/anywidget/extension')"""
+  && require.defined('nbextensions/jupyter-js-widgets/extension')
+  && require.defined('nbextensions/anywidget/extension')
+  && !!Jupyter.notebook.kernel.comm_manager.targets['jupyter.widget']"""
 
 
 def test_nbclassic_renders_an_interactive_view(page: Page, tmp_path: Path) -> None:
     root = tmp_path / "notebooks"
     root.mkdir()
-    (root / "counter.ipynb").write_text(json.dumps(notebook(COUNTER)))
+    (root / "counter.ipynb").write_text(json.dumps(notebook_json([COUNTER])))
     token = secrets.token_hex(16)
     command = [
         sys.executable, "-m", "nbclassic", "--no-browser", "--ip=127.0.0.1", "--allow-root",
