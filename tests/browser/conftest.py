@@ -65,6 +65,7 @@ RUN_CODE_JS = """async code => {
 # Resolves once the current notebook's kernel is connected and idle.
 KERNEL_IDLE_JS = """async () => {
   const app = window.jupyterapp;
+  if (!app) return false;  // the page is still loading (Lab redirects workspace URLs)
   await app.restored;
   const panel = app.shell.currentWidget;
   if (!panel || !panel.sessionContext) return false;
@@ -442,8 +443,10 @@ def lab(lab_server: LabServer, browser: Browser, request: pytest.FixtureRequest)
     finally:
         if lab.console_errors:
             print("browser console errors:", *lab.console_errors, sep="\n  ")
-        context.close()
+        # Kernels first, while the page still listens: their last messages (each open comm's
+        # close) written to a page already gone make the server log a WebSocketClosedError.
         lab.shut_down()
+        context.close()
     problems = lab.log_problems()
     assert not problems, "the server or kernel log says:\n" + "\n".join(problems)
 
