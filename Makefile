@@ -84,4 +84,4 @@ chromium:
 	fi
 
 clean:
-	rm -rf $(STAMPS) dist js/lib js/tsconfig.tsbuildinfo syncstate/labextension
+	rm -rf $(STAMPS) dist js/lib js/tsconfig.tsbuildinfo syncstate/labextension syncstate/static

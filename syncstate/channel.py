@@ -2,18 +2,22 @@
 
 Every message a model sends goes through here, one at a time (hot reload sends from its own
 thread). A `patch` takes the next version only once it has been sent, so versions never skip;
-its paths (never its values) go into the history that conflict checks read.
+its paths (never its values) go into the history that conflict checks read. Each message goes
+on the model's comm and, once a view uses it, on its widget comm (syncstate/widget.py).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .conflicts import History
 from .protocol import PATCH, REJECT, STATE
 from .serialize import Path, take_buffers, to_wire
+
+if TYPE_CHECKING:
+    from .widget import WidgetBridge
 
 _BINARY_OR_TREE = (bytes, dict, list)
 
@@ -31,7 +35,12 @@ class Channel:
     """One model's comm and what goes out on it (docs/protocol.md, "Kernel → frontend")."""
 
     def __init__(self) -> None:
+        #: The model's own comm; None once closed (by the model, or by a frontend).
         self.comm: Any = None
+        #: The model's widget comm, opened on its first display (syncstate/widget.py).
+        self.bridge: WidgetBridge | None = None
+        #: Open from the model's `open()` to its `close()`, whatever its comms.
+        self.live = False
         self.version = 0
         self.history = History()
         self.lock = threading.RLock()
@@ -41,16 +50,31 @@ class Channel:
 
     def opened(self, comm: Any) -> None:
         """The model's comm was opened with its state at version 0."""
-        self.comm, self.version, self.history = comm, 0, History()
+        self.comm, self.version, self.history, self.live = comm, 0, History(), True
 
     def closed(self) -> None:
-        self.comm, self._outbox, self._acks = None, [], []
+        """The model was closed: both its comms close."""
+        if self.bridge is not None:
+            self.bridge.close()
+        self.comm, self.bridge, self.live, self._outbox, self._acks = None, None, False, [], []
+
+    def comm_closed(self) -> None:
+        """A frontend closed the model's comm (every frontend without syncstate's comm target
+        does, on seeing it open): the model lives on for its widget comm."""
+        self.comm = None
+
+    def send(self, data: dict[str, Any], buffers: list[bytes]) -> None:
+        """Sends on every comm the model has that someone listens to."""
+        if self.comm is not None:
+            self.comm.send(data, buffers=buffers)
+        if self.bridge is not None:
+            self.bridge.relay(data, buffers)
 
     # -- patches ----------------------------------------------------------------------------
 
     def queue(self, ops: list[dict[str, Any]]) -> None:
         """Ops (already encoded by `to_wire`) for the next patch; sent now unless held."""
-        if self.comm is None or not ops:
+        if not self.live or not ops:
             return
         self._outbox.extend(ops)
         if self._hold == 0:
@@ -77,7 +101,7 @@ class Channel:
 
     def flush(self) -> None:
         with self.lock:
-            if self.comm is None or not (self._outbox or self._acks):
+            if not self.live or not (self._outbox or self._acks):
                 self._outbox = []
                 return
             ops, self._outbox = self._outbox, []
@@ -93,25 +117,33 @@ class Channel:
                 if isinstance(op.get("value"), _BINARY_OR_TREE)
             ]
             buffers = encode(data, roots, omit_empty=True) if roots else []
-            self.comm.send(data, buffers=buffers)
+            self.send(data, buffers)
             self.version = version
             self.history.record(version, ops)
 
     # -- other messages ---------------------------------------------------------------------
 
+    def state_message(self, state: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+        """The `state` reply to a `sync`, with its buffers (take `lock` around it and its send)."""
+        data = {"method": STATE, "version": self.version, "state": to_wire(state)}
+        return data, encode(data, [["state", key] for key in state])
+
     def send_state(self, state: dict[str, Any]) -> None:
+        """Answers a `sync` on the model's own comm."""
         with self.lock:
-            data = {"method": STATE, "version": self.version, "state": to_wire(state)}
-            self.comm.send(data, buffers=encode(data, [["state", key] for key in state]))
+            if self.comm is not None:
+                data, buffers = self.state_message(state)
+                self.comm.send(data, buffers=buffers)
 
     def reject(self, edit_id: str | None, code: str, message: str) -> None:
-        if self.comm is not None:
-            self.comm.send(
+        if self.live:
+            self.send(
                 {
                     "method": REJECT,
                     "id": edit_id,
                     "version": self.version,
                     "code": code,
                     "message": message,
-                }
+                },
+                [],
             )

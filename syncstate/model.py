@@ -54,6 +54,7 @@ from .tracked import (
     wrap,
 )
 from .transaction import Transaction
+from .widget import widget_view
 
 log = logging.getLogger("syncstate")
 MessageCallback = Callable[["Model", Any, list[bytes]], None]
@@ -160,14 +161,15 @@ class Model(HasTraits, Referable):
         self._channel.closed()
 
     def _closed_by_frontend(self, msg: Any) -> None:
-        """A frontend closed the model's comm: the model closes for everyone, as `close()`
-        does (the comm is already closed, so the kernel tells the other frontends itself)."""
+        """A frontend closed the model's comm: the comm closes for everyone (the kernel tells
+        the other frontends itself) and the model leaves `list`. The model itself stays open,
+        with its id: every frontend without syncstate's comm target closes the comm on seeing
+        it open, and such a frontend shows the model through its widget comm (widget.py)."""
         closed = self._comm
-        if closed is None:
+        if closed is None or self._channel.comm is None:
             return
         control.unregister_model(self)
-        self._comm = None
-        self._channel.closed()
+        self._channel.comm_closed()
         closed.publish_msg("comm_close", data={})
 
     def hold_sync(self) -> AbstractContextManager[None]:
@@ -177,7 +179,7 @@ class Model(HasTraits, Referable):
     def send(self, content: Any, buffers: list[bytes] | None = None) -> None:
         """Send a custom message to the views (`model.on("msg:custom", ...)` in JS)."""
         if self._comm is not None:
-            self._comm.send({"method": CUSTOM, "content": content}, buffers=buffers or [])
+            self._channel.send({"method": CUSTOM, "content": content}, buffers or [])
 
     def on_msg(self, callback: MessageCallback, remove: bool = False) -> None:
         """Call `callback(model, content, buffers)` for each custom message from a view."""
@@ -187,9 +189,14 @@ class Model(HasTraits, Referable):
             self._msg_callbacks.append(callback)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        # The state travels with the output, so that it can be shown without the kernel.
+        # The state travels with the output, so that it can be shown without the kernel; the
+        # widget view is for frontends that render only Jupyter widgets.
         view = {"model_id": self.model_id, "protocol": PROTOCOL}
-        return {"text/plain": repr(self), MIME_TYPE: view | saved_state(self._state, self.version)}
+        return {
+            "text/plain": repr(self),
+            MIME_TYPE: view | saved_state(self._state, self.version),
+            **widget_view(self),
+        }
 
     def __repr__(self) -> str:
         fields = ", ".join(

@@ -129,6 +129,28 @@ RESTART_JS = """async () => {
 }"""
 
 
+def notebook_json(cells: list[str], outputs: dict[int, list[Any]] | None = None) -> dict[str, Any]:
+    """A notebook with these code cells (and saved outputs, by cell index)."""
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": f"cell-{i}",
+                "metadata": {},
+                "execution_count": None,
+                "source": source,
+                "outputs": (outputs or {}).get(i, []),
+            }
+            for i, source in enumerate(cells)
+        ],
+    }
+
+
 @dataclass
 class LabServer:
     url: str
@@ -207,12 +229,17 @@ def _serve(
         _wait_until_up(server, process, log_path)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ends a server this suite started, and waits for it."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture(scope="session")
@@ -284,24 +311,7 @@ class Lab:
         a new file, so a new kernel session."""
         self.path = f"{self.name}-{secrets.token_hex(3)}.ipynb"
         self.paths.append(self.path)
-        notebook = {
-            "nbformat": 4,
-            "nbformat_minor": 5,
-            "metadata": {
-                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-            },
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "id": f"cell-{i}",
-                    "metadata": {},
-                    "execution_count": None,
-                    "source": source,
-                    "outputs": (outputs or {}).get(i, []),
-                }
-                for i, source in enumerate(cells)
-            ],
-        }
+        notebook = notebook_json(cells, outputs)
         self.server.api(
             "PUT", f"/api/contents/{self.path}", {"type": "notebook", "content": notebook}
         )
@@ -478,8 +488,10 @@ def lab(lab_server: LabServer, browser: Browser, request: pytest.FixtureRequest)
     finally:
         if lab.console_errors:
             print("browser console errors:", *lab.console_errors, sep="\n  ")
-        context.close()
+        # Kernels first, while the page still listens: their last messages (each open comm's
+        # close) written to a page already gone make the server log a WebSocketClosedError.
         lab.shut_down()
+        context.close()
     problems = lab.log_problems()
     assert not problems, "the server or kernel log says:\n" + "\n".join(problems)
 

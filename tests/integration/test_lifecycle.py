@@ -66,4 +66,6 @@ def test_ten_thousand_models_leave_nothing_behind(kernel: KernelFrontend) -> Non
     # A leaked model (comm, state, tracked containers) costs kilobytes: 10,000 of them would be
     # tens of MB. Allow a few percent of noise (the kernel's input history grows a little).
     assert after["traced"] - before["traced"] < 0.03 * before["traced"] + 200_000, figures
-    assert after["rss"] < 1.05 * before["rss"], figures
+    # Each display also makes an ipywidgets widget (syncstate/widget.py); their churn raises the
+    # process's resident size once, by about 4 MB, the same after 10,000 models as after 30,000.
+    assert after["rss"] < 1.05 * before["rss"] + 6_000_000, figures

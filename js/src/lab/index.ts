@@ -21,7 +21,8 @@ import { SessionModels } from './session';
 function bind(panel: Widget, sessionContext: ISessionContext, rendermime: IRenderMimeRegistry): SessionModels {
   const models = new SessionModels(sessionContext);
   rendermime.removeMimeType(MIME_TYPE);
-  rendermime.addFactory(rendererFactory(models), 0);
+  // Ahead of ipywidgets' renderer (rank -10) for outputs that also carry a widget view.
+  rendermime.addFactory(rendererFactory(models), -20);
   panel.disposed.connect(() => models.dispose());
   return models;
 }

@@ -1,0 +1,100 @@
+"""A model's view through an ipywidgets widget manager (docs/where-it-runs.md).
+
+Frontends without the syncstate extension (Voila, nbclassic, VS Code, Colab, JupyterLite) render
+`application/vnd.jupyter.widget-view+json` with their own widget manager, and anywidget's front
+end is present wherever anywidget is installed. So a displayed model also opens one anywidget
+widget whose `_esm` is syncstate's bridge module (syncstate/static/widget.js, built from
+js/src/widget). The bridge carries `syncstate/1` messages unchanged as the widget's
+custom messages. It is silent until a view asks for the state (`sync`): a page that shows the
+model natively never asks, so there no patch is sent twice.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from .protocol import PROTOCOL, SYNC
+from .shell import keep_on_main_shell, on_main_shell
+
+if TYPE_CHECKING:
+    from .model import Model
+
+WIDGET_MIME_TYPE = "application/vnd.jupyter.widget-view+json"
+
+
+@functools.cache
+def bridge_class() -> type[Any] | None:
+    """The widget class of the bridge; None without anywidget (models then show natively only).
+
+    A real `anywidget.AnyWidget`: ipywidgets then answers widget managers that restore their
+    widgets (`request_state`, and Voila's `request_states` for every widget at once), and in
+    Colab anywidget turns on the custom widget manager.
+    """
+    try:
+        import anywidget
+    except ImportError:
+        return None
+    from traitlets import Unicode
+
+    class ModelWidget(anywidget.AnyWidget):
+        _esm = resources.files("syncstate").joinpath("static/widget.js").read_text("utf-8")
+        protocol = Unicode(PROTOCOL).tag(sync=True)
+        #: The id of the syncstate model shown (`model_id` is the widget's own).
+        syncstate_id = Unicode().tag(sync=True)
+
+    return ModelWidget
+
+
+class WidgetBridge:
+    """One model's widget; `model._channel.bridge` while it is open."""
+
+    def __init__(self, model: Model, widget_class: type[Any]) -> None:
+        self._model = model
+        #: Whether a view uses this widget: only then does the model's traffic go on it.
+        self.subscribed = False
+        self.widget = widget_class(syncstate_id=model.model_id)
+        keep_on_main_shell(self.widget.comm)
+        self.widget.on_msg(self._receive)
+        self.widget.comm.on_close(self._closed_by_frontend)
+
+    def view_data(self) -> Any:
+        bundle = self.widget._repr_mimebundle_()  # (data, metadata) from anywidget 0.10 on
+        return (bundle[0] if isinstance(bundle, tuple) else bundle)[WIDGET_MIME_TYPE]
+
+    def relay(self, data: dict[str, Any], buffers: list[bytes]) -> None:
+        """A message of the model's (already encoded for its own comm), once a view listens."""
+        if self.subscribed:
+            self.widget.send(data, buffers)
+
+    def close(self) -> None:
+        self.widget.layout.close()  # the Layout widget every ipywidgets DOMWidget makes
+        self.widget.close()
+
+    def _receive(self, widget: Any, content: Any, buffers: list[Any]) -> None:
+        """A custom message of the widget's: a `syncstate/1` message for the model."""
+        channel = self._model._channel
+        if isinstance(content, dict) and content.get("method") == SYNC and on_main_shell():
+            with channel.lock:
+                self.subscribed = True
+                self.relay(*channel.state_message(self._model._state))
+        else:  # the model answers everything else, and refuses what it must
+            self._model._handle_msg({"content": {"data": content}, "buffers": buffers})
+
+    def _closed_by_frontend(self, msg: Any) -> None:
+        channel = self._model._channel
+        if channel.bridge is self:
+            channel.bridge = None
+
+
+def widget_view(model: Model) -> dict[str, Any]:
+    """The widget-view part of a model's output: opens the model's widget on its first
+    display. Empty without anywidget, or when the model is closed."""
+    channel = model._channel
+    widget_class = bridge_class()
+    if widget_class is None or not channel.live:
+        return {}
+    if channel.bridge is None:
+        channel.bridge = WidgetBridge(model, widget_class)
+    return {WIDGET_MIME_TYPE: channel.bridge.view_data()}

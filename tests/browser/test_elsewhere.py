@@ -1,0 +1,237 @@
+"""Views outside the JupyterLab extension, through the frontend's own widget manager and
+anywidget's front end (docs/where-it-runs.md): Voila, nbclassic, and JupyterLab with the syncstate
+extension disabled (the stand-in for VS Code and Colab, which cannot run here).
+
+Each view shows `doubled`, which only the kernel computes: seeing it change after a click proves
+that the click reached Python and the answer came back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from conftest import (
+    ARTIFACTS,
+    CELL_TIMEOUT_MS,
+    SERVER_START_TIMEOUT,
+    Lab,
+    LabServer,
+    _free_port,
+    _write_settings,
+    notebook_json,
+    stop,
+)
+from playwright.sync_api import Browser, Page, expect
+
+COUNTER = '''
+import syncstate
+from traitlets import Int, observe
+
+class Counter(syncstate.Model):
+    _esm = """
+// Written against the anywidget API (get / set / save_changes / on), through the bridge too.
+export default {
+  render({ model, el }) {
+    const button = Object.assign(document.createElement("button"), { className: "counter" });
+    const show = () => {
+      button.textContent = `count is ${model.get("count")}, doubled ${model.get("doubled")}`;
+    };
+    model.on("change:count", show);
+    model.on("change:doubled", show);
+    button.addEventListener("click", () => {
+      model.set("count", model.get("count") + 1);
+      model.save_changes();
+    });
+    show();
+    el.appendChild(button);
+  },
+};
+"""
+    _css = ".counter { background: rgb(255, 224, 138); font-size: 16px; padding: 4px 12px; }"
+    count = Int(0).tag(sync=True)
+    doubled = Int(0).tag(sync=True, frontend_read_only=True)
+
+    @observe("count")
+    def _double(self, change):
+        self.doubled = 2 * self.count
+
+counter = Counter()
+counter
+'''
+SLIDER = "import ipywidgets\nipywidgets.IntSlider(description='slider')"
+
+
+def jupyter_home(tmp_path: Path) -> dict[str, str]:
+    """The environment of a server with its own Jupyter folders (the venv's stay untouched)."""
+    dirs = {
+        "JUPYTER_CONFIG_DIR": tmp_path / "config",
+        "JUPYTER_DATA_DIR": tmp_path / "data",
+        "JUPYTER_RUNTIME_DIR": tmp_path / "runtime",
+        "JUPYTERLAB_SETTINGS_DIR": tmp_path / "settings",
+        "JUPYTERLAB_WORKSPACES_DIR": tmp_path / "workspaces",
+        "IPYTHONDIR": tmp_path / "ipython",
+    }
+    for path in dirs.values():
+        path.mkdir(parents=True, exist_ok=True)
+    _write_settings(dirs["JUPYTERLAB_SETTINGS_DIR"])
+    return {**os.environ, **{name: str(path) for name, path in dirs.items()}}
+
+
+@contextmanager
+def serve(command: list[str], env: dict[str, str], cwd: Path, name: str) -> Iterator[str]:
+    """Runs a Jupyter server on a free port; yields its URL. Its log (with its kernels')
+    goes to test-artifacts/<name>.log and may hold no traceback."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / f"{name}.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [*command, f"--port={port}"],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited:\n{log_path.read_text()}")
+            try:
+                urllib.request.urlopen(f"{url}/api/kernelspecs", timeout=5).close()
+                break
+            except urllib.error.HTTPError:
+                break  # it answers (a token may be needed)
+            except (urllib.error.URLError, ConnectionError):
+                assert time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.3)
+        yield url
+    finally:
+        stop(process)
+    assert "Traceback" not in log_path.read_text(), log_path.read_text()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(CELL_TIMEOUT_MS)
+    page = context.new_page()
+    page.on("console", lambda msg: print("console:", msg.type, msg.text[:300]))
+    yield page
+    context.close()
+
+
+def click_and_see_the_kernel_answer(page: Page, name: str) -> None:
+    button = page.locator("button.counter")
+    expect(button).to_have_text("count is 0, doubled 0")
+    expect(button).to_have_css("background-color", "rgb(255, 224, 138)")
+    button.click()
+    expect(button).to_have_text("count is 1, doubled 2")  # doubled: computed by the kernel
+    button.click()
+    expect(button).to_have_text("count is 2, doubled 4")
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_voila_renders_an_interactive_view(page: Page, tmp_path: Path) -> None:
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    (root / "counter.ipynb").write_text(json.dumps(notebook_json([COUNTER, SLIDER])))
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        "counter.ipynb",
+        "--no-browser",
+        "--Voila.ip=127.0.0.1",
+    ]
+    with serve(command, jupyter_home(tmp_path), root, "voila") as url:
+        page.goto(url)
+        # An ipywidgets slider beside it still renders: the page's widget manager is intact.
+        expect(page.locator(".widget-slider")).to_be_visible()
+        click_and_see_the_kernel_answer(page, "elsewhere-voila")
+
+
+# nbclassic loads its nbextensions after the notebook: widget comms that open before the
+# widget manager registers its comm target are lost (for ipywidgets too), so the cells run after.
+NBCLASSIC_READY_JS = """() => window.Jupyter?.notebook?.kernel?.is_connected()
+  && require.defined('nbextensions/jupyter-js-widgets/extension')
+  && require.defined('nbextensions/anywidget/extension')
+  && !!Jupyter.notebook.kernel.comm_manager.targets['jupyter.widget']"""
+
+
+def test_nbclassic_renders_an_interactive_view(page: Page, tmp_path: Path) -> None:
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    (root / "counter.ipynb").write_text(json.dumps(notebook_json([COUNTER])))
+    token = secrets.token_hex(16)
+    command = [
+        sys.executable, "-m", "nbclassic", "--no-browser", "--ip=127.0.0.1", "--allow-root",
+        f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
+    ]  # fmt: skip
+    with serve(command, jupyter_home(tmp_path), root, "nbclassic") as url:
+        page.goto(f"{url}/nbclassic/notebooks/counter.ipynb?token={token}")
+        page.wait_for_function(NBCLASSIC_READY_JS)
+        page.evaluate("() => Jupyter.notebook.execute_all_cells()")
+        click_and_see_the_kernel_answer(page, "elsewhere-nbclassic")
+
+
+@pytest.fixture
+def lab_without_syncstate(browser: Browser, page: Page, tmp_path: Path) -> Iterator[Lab]:
+    """JupyterLab with the syncstate extension disabled but ipywidgets and anywidget present:
+    the frontends that have only a widget manager (VS Code, Colab), here."""
+    env = jupyter_home(tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "labextension", "disable", "--level=user", "syncstate"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    token = secrets.token_hex(16)
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", "--allow-root",
+        f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--expose-app-in-browser",
+    ]  # fmt: skip
+    with serve(command, env, root, "jupyter-lab-without-syncstate") as url:
+        lab = Lab(LabServer(url=url, token=token, root=root), page, "without-syncstate")
+        yield lab
+        lab.shut_down()
+
+
+def test_jupyterlab_without_the_extension_renders_through_the_widget_manager(
+    lab_without_syncstate: Lab,
+) -> None:
+    lab = lab_without_syncstate
+    lab.new_notebook([COUNTER])
+    assert lab.page.evaluate("() => window.jupyterapp.hasPlugin('syncstate:plugin')") is False
+    lab.run_all()
+    output = lab.cell_output(0)
+    expect(output.locator(".syncstate-widget button.counter")).to_be_visible()
+    click_and_see_the_kernel_answer(lab.page, "elsewhere-lab-without-syncstate")
+    lab.wait_for_python("print(counter.count, counter.doubled)", "2 4")
+    lab.run("counter.count = 10")
+    expect(output.locator("button.counter")).to_have_text("count is 10, doubled 20")
+
+
+def test_the_native_renderer_wins_where_the_extension_is(lab: Lab) -> None:
+    """ipywidgets' renderer (rank -10) is there too, and the output carries its MIME type."""
+    lab.new_notebook([COUNTER])
+    lab.run_all()
+    output = lab.cell_output(0)
+    click_and_see_the_kernel_answer(lab.page, "elsewhere-lab-native")
+    expect(output.locator(".syncstate-widget")).to_have_count(0)
+    expect(output.locator(".syncstate-view button.counter")).to_be_visible()

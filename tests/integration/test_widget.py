@@ -1,0 +1,127 @@
+"""The widget comm, through a real ipykernel: what a widget manager's frontend sees (VS Code,
+Colab, nbclassic, Voila). docs/where-it-runs.md; in a browser: tests/browser/test_elsewhere.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kernel_client import KernelFrontend, comm_data
+
+COUNTER = """
+import syncstate
+from traitlets import Int
+class Counter(syncstate.Model):
+    _esm = "export default { render() {} };"
+    count = Int(0).tag(sync=True)
+counter = Counter()
+"""
+
+
+def opened(msgs: list[dict[str, Any]], target: str) -> dict[str, Any]:
+    """The comm opened for the model (the widget's own `Layout` widget opens one too)."""
+    [content] = [
+        m["content"]
+        for m in msgs
+        if m["msg_type"] == "comm_open"
+        and m["content"]["target_name"] == target
+        and m["content"]["data"].get("state", {}).get("_model_name", "AnyModel") == "AnyModel"
+    ]
+    return content
+
+
+def on(msgs: list[dict[str, Any]], comm_id: str) -> list[dict[str, Any]]:
+    return [m["content"]["data"] for m in msgs if m["content"].get("comm_id") == comm_id]
+
+
+def display(kernel: KernelFrontend) -> tuple[str, str]:
+    """Creates and shows the counter; returns its model id and its widget comm's id."""
+    model_id = opened(kernel.execute(COUNTER), "syncstate")["comm_id"]
+    msgs = kernel.execute("counter")
+    widget = opened(msgs, "jupyter.widget")
+    [result] = [m["content"]["data"] for m in msgs if m["msg_type"] == "execute_result"]
+    view = result["application/vnd.jupyter.widget-view+json"]
+    assert view == {"version_major": 2, "version_minor": 1, "model_id": widget["comm_id"]}
+    assert result["application/vnd.syncstate.view+json"]["model_id"] == model_id
+    state = widget["data"]["state"]
+    assert (state["_model_module"], state["_model_name"]) == ("anywidget", "AnyModel")
+    assert state["syncstate_id"] == model_id and "export{" in state["_esm"]
+    return model_id, widget["comm_id"]
+
+
+def subscribe(kernel: KernelFrontend, widget_id: str) -> dict[str, Any]:
+    [reply] = on(
+        kernel.send(widget_id, {"method": "custom", "content": {"method": "sync"}}), widget_id
+    )
+    assert reply["method"] == "custom"
+    return dict(reply["content"])
+
+
+def test_the_widget_comm_is_silent_until_a_view_asks(kernel: KernelFrontend) -> None:
+    model_id, widget_id = display(kernel)
+    msgs = kernel.execute("counter.count = 1")
+    assert on(msgs, widget_id) == []  # a native page never asks: nothing goes twice
+    assert on(msgs, model_id) == [{"method": "patch", "version": 1, "ops": [
+        {"op": "replace", "path": "/count", "value": 1}]}]  # fmt: skip
+
+    state = subscribe(kernel, widget_id)
+    assert state["method"] == "state" and state["version"] == 1
+    assert state["state"]["count"] == 1
+    # Shown again: the same widget comm, no second one.
+    again = kernel.execute("counter")
+    assert not [m for m in again if m["msg_type"] == "comm_open"]
+
+    msgs = kernel.execute("counter.count = 2")
+    patch = {
+        "method": "patch",
+        "version": 2,
+        "ops": [{"op": "replace", "path": "/count", "value": 2}],
+    }
+    assert on(msgs, widget_id) == [{"method": "custom", "content": patch}]
+    assert on(msgs, model_id) == [patch]
+
+
+def test_an_edit_through_the_widget_comm_is_applied_and_answered(kernel: KernelFrontend) -> None:
+    _, widget_id = display(kernel)
+    subscribe(kernel, widget_id)
+    edit = {"method": "patch", "id": "w:1", "base": 0,
+            "ops": [{"op": "replace", "path": "/count", "value": 5}]}  # fmt: skip
+    [reply] = on(kernel.send(widget_id, {"method": "custom", "content": edit}), widget_id)
+    ops = [{"op": "replace", "path": "/count", "value": 5}]
+    assert reply["content"] == {"method": "patch", "version": 1, "ack": ["w:1"], "ops": ops}
+    assert kernel.output("print(counter.count)") == "5\n"
+
+    bad = {**edit, "id": "w:2", "ops": [{"op": "replace", "path": "/_esm", "value": "x"}]}
+    [reply] = on(kernel.send(widget_id, {"method": "custom", "content": bad}), widget_id)
+    assert reply["content"]["method"] == "reject" and reply["content"]["code"] == "forbidden"
+
+
+def test_a_widget_manager_restoring_its_widgets_gets_the_widget_state(
+    kernel: KernelFrontend,
+) -> None:
+    _, widget_id = display(kernel)
+    [reply] = on(kernel.send(widget_id, {"method": "request_state"}), widget_id)
+    assert reply["method"] == "update" and reply["state"]["_model_name"] == "AnyModel"
+    # A widget manager writing widget state changes nothing and gets no answer.
+    assert on(kernel.send(widget_id, {"method": "update", "state": {"x": 1}}), widget_id) == []
+
+
+def test_a_frontend_without_the_comm_target_leaves_the_widget_path_working(
+    kernel: KernelFrontend,
+) -> None:
+    """Such a frontend (JupyterLab without the extension, VS Code) closes the model's comm on
+    seeing it open; the model is shown in a later cell through its widget comm."""
+    model_id = opened(kernel.execute(COUNTER), "syncstate")["comm_id"]
+    kernel.close_comm(model_id)
+    msgs = kernel.execute("counter")
+    widget_id = opened(msgs, "jupyter.widget")["comm_id"]
+    assert subscribe(kernel, widget_id)["state"]["count"] == 0
+    msgs = kernel.execute("counter.count = 4")
+    assert on(msgs, model_id) == []
+    [relayed] = on(msgs, widget_id)
+    assert relayed["content"]["ops"] == [{"op": "replace", "path": "/count", "value": 4}]
+
+    # Closed from Python, the model closes its widget comm too.
+    closes = [m["content"]["comm_id"] for m in kernel.execute("counter.close()")
+              if m["msg_type"] == "comm_close"]  # fmt: skip
+    assert widget_id in closes  # with the Layout widget that ipywidgets made for it
+    assert comm_data(kernel.execute("counter.count = 5")) == []
