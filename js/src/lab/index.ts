@@ -45,11 +45,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'syncstate:plugin',
   description: 'Renders syncstate models in notebooks and consoles and keeps them in sync with the kernel.',
   autoStart: true,
-  requires: [INotebookTracker],
-  optional: [IConsoleTracker],
-  activate: (_app: JupyterFrontEnd, notebooks: INotebookTracker, consoles: IConsoleTracker | null) => {
-    notebooks.forEach(bindNotebook);
-    notebooks.widgetAdded.connect((_tracker, panel) => bindNotebook(panel));
+  // Both optional: a shell without notebooks (Voila) renders through the widget bridge instead,
+  // and an extension that fails to activate there would only log an error.
+  optional: [INotebookTracker, IConsoleTracker],
+  activate: (
+    _app: JupyterFrontEnd,
+    notebooks: INotebookTracker | null,
+    consoles: IConsoleTracker | null
+  ) => {
+    notebooks?.forEach(bindNotebook);
+    notebooks?.widgetAdded.connect((_tracker, panel) => bindNotebook(panel));
     consoles?.forEach(bindConsole);
     consoles?.widgetAdded.connect((_tracker, panel) => bindConsole(panel));
   },
