@@ -388,7 +388,12 @@ class Lab:
         self.page.evaluate("() => window.syncstateRunning")
 
     def close_and_reopen(self) -> None:
-        """Saves and closes the notebook (its kernel keeps running), then opens it again."""
+        """Saves and closes the notebook (its kernel keeps running), then opens it again: in
+        Lab, its tab; in Notebook 7, where a notebook is a page, by loading the page anew."""
+        if self.ui == "notebook":
+            self.save()
+            self.open()
+            return
         self.page.evaluate(CLOSE_AND_REOPEN_JS, self.path)
         self.wait_for_kernel()
 

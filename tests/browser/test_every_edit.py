@@ -1,9 +1,9 @@
 """Every edit arrives, where users go: several models on a page, cells re-run, a cell running
 while the user clicks, a notebook closed and reopened, two tabs, a restart from the other tab,
 a console on the same kernel, two users collaborating. Each scenario checks both directions: a
-click reaches Python (an observer fires) and a Python change reaches every view. The scenarios
-that Notebook 7 has too (it has no console beside a notebook, and reopening is a new page
-load there) run in JupyterLab and in Notebook 7."""
+click reaches Python (an observer fires) and a Python change reaches every view. Every scenario
+that Notebook 7 has too (it has no console beside a notebook) runs in JupyterLab and in
+Notebook 7."""
 
 from __future__ import annotations
 
@@ -149,8 +149,8 @@ def test_an_edit_made_while_a_cell_runs_is_applied_after_it(lab: Lab, ui: str) -
     assert_no_console_errors(lab)
 
 
-def test_a_notebook_closed_and_reopened_while_its_kernel_runs(lab: Lab) -> None:
-    lab.new_notebook([COUNTERS, "a, b = make('a'), make('b')\ndisplay(a, b)"])
+def test_a_notebook_closed_and_reopened_while_its_kernel_runs(lab: Lab, ui: str) -> None:
+    lab.new_notebook([COUNTERS, "a, b = make('a'), make('b')\ndisplay(a, b)"], ui=ui)
     lab.run_all()
     expect(buttons(lab, 1)).to_have_count(2)
     lab.save()
