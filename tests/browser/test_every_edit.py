@@ -152,11 +152,16 @@ def test_an_edit_made_while_a_cell_runs_is_applied_after_it(lab: Lab, ui: str) -
     assert_no_console_errors(lab)
 
 
-def test_a_notebook_closed_and_reopened_while_its_kernel_runs(lab: Lab, ui: str) -> None:
+def show_two_models_and_save(lab: Lab, ui: str) -> None:
+    """Models `a` and `b`, displayed from cell 1 of a notebook saved with their outputs."""
     lab.new_notebook([COUNTERS, "a, b = make('a'), make('b')\ndisplay(a, b)"], ui=ui)
     lab.run_all()
     expect(buttons(lab, 1)).to_have_count(2)
     lab.save()
+
+
+def test_a_notebook_closed_and_reopened_while_its_kernel_runs(lab: Lab, ui: str) -> None:
+    show_two_models_and_save(lab, ui)
     lab.close_and_reopen()
     click_each_and_check_python(lab, ["a", "b"], cell=1)
     lab.run("b.count = 4")
@@ -164,19 +169,22 @@ def test_a_notebook_closed_and_reopened_while_its_kernel_runs(lab: Lab, ui: str)
     assert_no_console_errors(lab)
 
 
+def click_a_here_and_b_there(here: Lab, there: Lab) -> None:
+    """A click on `a` in one page shows in the other, and the other way round for `b`; both
+    clicks reach Python."""
+    buttons(here, 1).nth(0).click()
+    expect(buttons(there, 1).nth(0)).to_have_text("a: 1")
+    buttons(there, 1).nth(1).click()
+    expect(buttons(here, 1).nth(1)).to_have_text("b: 1")
+    here.wait_for_python("print(sorted(seen))", "[('a', 1), ('b', 1)]")
+
+
 def test_two_tabs_edit_the_same_models(lab: Lab, ui: str) -> None:
-    lab.new_notebook([COUNTERS, "a, b = make('a'), make('b')\ndisplay(a, b)"], ui=ui)
-    lab.run_all()
-    expect(buttons(lab, 1)).to_have_count(2)
-    lab.save()
+    show_two_models_and_save(lab, ui)
     other = lab.second_tab()
     expect(buttons(other, 1)).to_have_count(2)
 
-    buttons(lab, 1).nth(0).click()
-    expect(buttons(other, 1).nth(0)).to_have_text("a: 1")
-    buttons(other, 1).nth(1).click()
-    expect(buttons(lab, 1).nth(1)).to_have_text("b: 1")
-    lab.wait_for_python("print(sorted(seen))", "[('a', 1), ('b', 1)]")
+    click_a_here_and_b_there(lab, other)
     lab.run("a.count = 8")
     expect(buttons(lab, 1).nth(0)).to_have_text("a: 8")
     expect(buttons(other, 1).nth(0)).to_have_text("a: 8")
@@ -230,11 +238,7 @@ def test_two_users_collaborating_on_one_notebook(two_users: tuple[Lab, Lab]) -> 
     second.open()  # joins after the models exist: finds them
     expect(buttons(second, 1)).to_have_count(2)
 
-    buttons(second, 1).nth(0).click()
-    expect(buttons(first, 1).nth(0)).to_have_text("a: 1")
-    buttons(first, 1).nth(1).click()
-    expect(buttons(second, 1).nth(1)).to_have_text("b: 1")
-    first.wait_for_python("print(sorted(seen))", "[('a', 1), ('b', 1)]")
+    click_a_here_and_b_there(second, first)
 
     # A model made while both are there reaches both, and both can edit it.
     first.run("c = make('c')\nc")
