@@ -48,11 +48,13 @@ LOG_PATH = ARTIFACTS / "jupyter-lab.log"
 LOG_PROBLEMS = ("Unknown subshell_id", "Traceback")
 LOG_CONTEXT_LINES = 25
 # Tracebacks that are not failures: the server writing to a tab a test closed (a user closing
-# a tab does the same), and a kernel's own output flush as the process ends in a restart.
+# a tab does the same), and a kernel's own output flush or warning as the process ends in a
+# restart, after its sockets are closed.
 NOT_FAILURES = (
     "tornado.websocket.WebSocketClosedError",
     "tornado.iostream.StreamClosedError",
     "RuntimeError: Event loop is closed",
+    "zmq.error.ZMQError: Socket operation on non-socket",
 )
 SERVER_START_TIMEOUT = 90
 # A cell that imports, starts a kernel or renders a view can take a while on 2 busy cores.
