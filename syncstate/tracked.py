@@ -227,18 +227,30 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
         list.extend(items, list.__iter__(value) if isinstance(value, TrackedList) else value)
         items._parent, items._key, items._sign, items._base = parent, key, 1, 0
         items._lazy = False
-        for i, v in enumerate(list.__iter__(items)):
+        rest: Iterable[tuple[int, Any]] = enumerate(list.__iter__(items))
+        reach_now = False
+        span = _adopt_unmoved(items, reclaim) if type(reclaim) is TrackedList else None
+        if span is not None:
+            start, stop = span
+            rest = enumerate(list.__getitem__(items, slice(start, stop)), start)
+            # A few new rows among tracked ones are tracked at once (costing less than the
+            # adoption did), so that the list stays fully tracked: reading it scans nothing.
+            reach_now = not items._lazy and 2 * (stop - start) <= len(items)
+        for i, v in rest:
             leaf = type(v)
             if leaf in _SELF_JSON or (leaf is str and v.isascii()):
                 continue
             if leaf in _PLAIN and (checked or _plain_json(v)):
-                items._lazy = True  # kept as it is until reached
+                if reach_now:
+                    list.__setitem__(items, i, _reached(v, items, items._stored(i)))
+                else:
+                    items._lazy = True  # kept as it is until reached
                 continue
             # Inline fast path for the common case: rows kept from the list being replaced.
             if reclaim is not None and isinstance(v, _Node) and v._parent is reclaim:
-                v._parent, v._key = items, i
+                v._parent, v._key = items, items._stored(i)
                 continue
-            new = wrap(v, items, i, reclaim)
+            new = wrap(v, items, items._stored(i), reclaim)
             if new is not v:
                 list.__setitem__(items, i, new)  # the size stays: iterating on is safe
         return items
@@ -255,6 +267,37 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
 
 
 _PLAIN = frozenset({dict, list})
+
+
+def _adopt_unmoved(items: TrackedList, old: TrackedList) -> tuple[int, int] | None:
+    """Adopt the leading and trailing elements of `items` that are the very objects at the same
+    indexes of `old`, the list it replaces (the usual reassigned copy, as the diff finds them);
+    return the span [start, stop) between them, to be wrapped.
+
+    Such an element was checked when it entered `old` (a leaf, or plain JSON kept lazily) or is
+    a tracked child of `old`: taking over `old`'s index map keeps its key, so only its parent
+    changes. The runs are found at C speed; the loop visits the adopted elements only. If a
+    tracked one has another parent (not expected), the adopted ones are given back and None
+    says that every element is to be wrapped.
+    """
+    n = len(items)
+    differs = map(operator.is_not, list.__iter__(items), list.__iter__(old))
+    start = next(compress(count(), differs), min(n, len(old)))
+    stop = n
+    if n == len(old):  # with the same length, the elements after a change keep their indexes
+        differs = map(operator.is_not, list.__reversed__(items), list.__reversed__(old))
+        stop -= next(compress(count(), differs), n - start)
+    unmoved = list.__getitem__(items, slice(0, start)) + list.__getitem__(items, slice(stop, n))
+    for v in unmoved:
+        if isinstance(v, _Node):
+            if v._parent is not old:
+                for adopted in unmoved:
+                    if isinstance(adopted, _Node) and adopted._parent is items:
+                        adopted._parent = old
+                return None
+            v._parent = items
+    items._sign, items._base, items._lazy = old._sign, old._base, old._lazy
+    return start, stop
 
 
 def _plain_json(value: dict[Any, Any] | list[Any]) -> bool:

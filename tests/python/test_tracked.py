@@ -12,7 +12,7 @@ from helpers import FakeManager, Frontend
 from traitlets import List
 
 import syncstate
-from syncstate.tracked import TrackedList
+from syncstate.tracked import TrackedList, wrap
 
 
 class Table(syncstate.Model):
@@ -127,6 +127,104 @@ def test_a_rejected_inbound_edit_restores_exact_paths(comms: FakeManager) -> Non
     m.rows[3]["t"] = "after"
     front.pump()
     assert front.state["rows"] == m.rows
+
+
+# -- a reassigned copy: rows kept at their index are adopted as they are ----------------------
+
+
+def reassigned_copy(m: Table, changes: dict[int, Any]) -> None:
+    rows = list(m.rows)
+    for k, value in changes.items():
+        rows[k] = value
+    m.rows = rows
+
+
+@pytest.mark.parametrize(("name", "reorder", "most"), REORDERS, ids=[r[0] for r in REORDERS])
+def test_a_reassigned_copy_after_a_reorder_keeps_every_path_exact(
+    comms: FakeManager, name: str, reorder: Reorder, most: int
+) -> None:
+    m = Table(rows=[{"t": i} for i in range(ROWS)])
+    front = Frontend(m._comm)
+    reorder(m.rows)
+    kept = m.rows[10]
+    reassigned_copy(m, {3: {"t": "three"}, 20: {"t": "twenty"}})
+    assert [op["path"] for op in front.pump()[-1]["ops"]] == ["/rows/3/t", "/rows/20/t"]
+    assert m.rows[10] is kept  # adopted, not copied
+    assert_paths_exact(m.rows)
+    rows = list(m.rows)
+    rows.insert(500, {"t": "middle"})
+    del rows[1]
+    m.rows = rows
+    assert m.rows[9] is kept
+    assert_paths_exact(m.rows)
+    for k in (0, 3, 9, 499, 500, len(m.rows) - 1):
+        m.rows[k]["t"] = f"edited {k}"
+    front.pump()
+    assert front.state["rows"] == m.rows
+
+
+def test_a_row_kept_twice_is_copied_so_each_place_syncs_alone(comms: FakeManager) -> None:
+    m = Table(rows=[{"t": i} for i in range(5)])
+    front = Frontend(m._comm)
+    list(m.rows)  # every row tracked
+    for k in (1, 2):  # the row stays at its index too (1) or not (2): it stays at 2
+        kept = m.rows[k]
+        rows = list(m.rows)
+        rows[0:2] = [kept, kept]
+        m.rows = rows
+        assert m.rows[k] is kept and len({id(row) for row in m.rows}) == 5
+        assert_paths_exact(m.rows)
+        m.rows[0]["t"] = "zero"
+        m.rows[1]["t"] = "one"
+        front.pump()
+        assert front.state["rows"] == m.rows and m.rows[1]["t"] == "one"
+
+
+def test_a_kept_row_that_lives_elsewhere_is_copied_not_taken() -> None:
+    elsewhere = wrap([{"t": "x"}], None, None)
+    old = wrap([{"t": 0}, {"t": 1}], None, None)
+    first, stranger = old[0], elsewhere[0]
+    list.__setitem__(old, 1, stranger)  # not expected in a tracked tree; adopting it would
+    new = wrap(list(list.__iter__(old)), None, None, reclaim=old)  # make one row two paths
+    assert new[0] is first and new[1] is not stranger and new[1] == stranger
+    assert stranger._parent is elsewhere
+
+
+def test_a_reassigned_copy_refuses_what_is_not_json_and_keeps_the_old_rows(
+    comms: FakeManager,
+) -> None:
+    m = Table(rows=plain_rows(50))
+    front = Frontend(m._comm)
+    list(m.rows)
+    for bad in ({"t": "\ud800"}, {"t": float("inf")}, {"t": {1, 2}}, {1: "int key"}, object()):
+        with pytest.raises(Exception, match=r"JSON|string|Unicode|cannot be synced"):
+            reassigned_copy(m, {7: {"t": "fine"}, 30: bad})
+        assert m.rows == plain_rows(50)
+        assert_paths_exact(m.rows)
+    m.rows[30]["done"] = True
+    assert front.pump()[-1]["ops"] == [{"op": "replace", "path": "/rows/30/done", "value": True}]
+
+
+def test_a_few_new_rows_among_tracked_ones_are_tracked_at_once_many_when_reached(
+    comms: FakeManager, reached: list[Any]
+) -> None:
+    m = Table(rows=plain_rows(100))
+    front = Frontend(m._comm)
+    list(m.rows)
+    reached.clear()
+    changed = {"t": "new", "tags": [], "done": True}
+    reassigned_copy(m, {42: changed})
+    assert reached == [changed]  # now, so that reading the list later scans no row
+    for row in m.rows:
+        row["done"] = False
+    assert reached == [changed]
+    m.rows = plain_rows(100)  # all new: kept plain until reached, as at creation
+    assert reached == [changed]
+    for row in m.rows:
+        row["done"] = True
+    assert len(reached) == 101
+    front.pump()
+    assert front.state["rows"] == m.rows and changed["done"] is True
 
 
 # -- lazy tracking: rows become tracked when reached, not when the model is made ---------------
