@@ -119,7 +119,7 @@ class History:
 
 
 def _cost(path: Segments) -> int:
-    return sum(len(segment) + 64 for segment in path)
+    return sum(map(len, path)) + 64 * len(path)
 
 
 def _show(segments: Segments) -> str:

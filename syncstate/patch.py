@@ -68,6 +68,8 @@ def parse_pointer(path: str) -> list[str]:
         return []
     if not path.startswith("/"):
         raise PatchError(BAD_PATH, f"pointer {path!r} does not start with '/'")
+    if "~" not in path:  # the usual pointer: nothing to unescape (every small update parses one)
+        return path[1:].split("/")
     if _BAD_ESCAPE.search(path):
         raise PatchError(BAD_PATH, f"pointer {path!r} has a '~' not followed by '0' or '1'")
     # "~1" first: "~01" must become "~1", not "/".
