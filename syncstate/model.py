@@ -89,6 +89,7 @@ class Model(HasTraits, Referable):
         #: The frontend edit being applied, if any (see `_on_mutation`, `notify_change`).
         self._transaction: Transaction | None = None
         self._msg_callbacks: list[MessageCallback] = []
+        self._sync_traits()  # the traitlets hook is in place before the first assignment
         super().__init__(**kwargs)
         self.open()
 

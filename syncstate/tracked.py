@@ -304,13 +304,14 @@ def _plain_json(value: dict[Any, Any] | list[Any]) -> bool:
     """Whether a plain dict or list holds only plain JSON all the way down (text keys, valid
     text, finite numbers, plain dicts and lists), so that it can be kept as it is until reached.
     Anything else (bytes, tuples, models, subclasses, tracked nodes, bad values) is left to
-    `wrap`, which converts it or says what is wrong."""
-    children: Iterable[Any] = value
-    if type(value) is dict:
-        if not all(type(k) is str and (k.isascii() or _valid_text(k)) for k in value):
+    `wrap`, which converts it or says what is wrong. A dict's keys and values are checked in
+    one loop (this runs once per row of a new model)."""
+    pairs: Iterable[tuple[Any, Any]] = (
+        dict.items(value) if type(value) is dict else zip(repeat(""), value)
+    )
+    for k, v in pairs:
+        if type(k) is not str or not (k.isascii() or _valid_text(k)):
             return False
-        children = value.values()
-    for v in children:
         kind = type(v)
         if kind in _SELF_JSON or (kind is str and v.isascii()):
             continue

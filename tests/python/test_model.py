@@ -626,6 +626,13 @@ def test_construction_validates_each_row_once(
     Todo(items=[{"text": str(i)} for i in range(100)])
     assert len(validated) == 100
     validated.clear()
+
+    class Fresh(syncstate.Model):  # its first instance too, before any other of its class
+        items = List(Dict()).tag(sync=True)
+
+    Fresh(items=[{"text": str(i)} for i in range(100)])
+    assert len(validated) == 100
+    validated.clear()
     m = Range(low=3, high=5)  # a cross-validated model still validates what it must
     assert (m.low, m.high) == (3, 5)
     with pytest.raises(TraitError, match="low 6 > high 5"):
