@@ -20,29 +20,34 @@ import comm
 from traitlets import Bunch, HasTraits, Instance, TraitError, TraitType
 
 from . import control
-from .channel import Channel, encode
-from .commands import is_invoke, run_invoke
+from .channel import Channel
+from .commands import run_invoke
 from .diff import diff
 from .esm import load_source, watcher
+from .messages import (
+    edit_id_of,
+    read_buffers,
+    read_custom,
+    read_edit,
+    read_invoke,
+    write_custom,
+    write_open,
+)
 from .patch import format_pointer, json_equal
 from .protocol import (
     CUSTOM,
     INTERNAL,
     MIME_TYPE,
-    OPEN,
     PATCH,
-    PROTOCOL,
     REF_PREFIX,
     SYNC,
     TARGET,
     UNKNOWN_METHOD,
     SyncError,
     check_text,
-    edit_id_of,
-    parse_edit,
 )
-from .saved import saved_state
-from .serialize import Referable, put_buffers, to_wire
+from .saved import view_data
+from .serialize import Referable, to_wire
 from .shell import keep_on_main_shell, message_data, method_of
 from .tracked import (
     Slot,
@@ -110,14 +115,7 @@ class Model(HasTraits, Referable):
             return
         control.ensure_target()
         wire, converted = self._wrap_state()
-        data = {
-            "protocol": PROTOCOL,
-            "method": OPEN,
-            "model": f"{type(self).__module__}.{type(self).__qualname__}",
-            "version": 0,
-            "state": wire,
-        }
-        buffers = encode(data, [["state", key] for key in converted])
+        data, buffers = write_open(control.class_name(type(self)), wire, converted)
         self._comm = comm.create_comm(target_name=TARGET, data=data, buffers=buffers)
         keep_on_main_shell(self._comm)
         self._comm.on_msg(self._handle_msg)
@@ -179,7 +177,7 @@ class Model(HasTraits, Referable):
     def send(self, content: Any, buffers: list[bytes] | None = None) -> None:
         """Send a custom message to the views (`model.on("msg:custom", ...)` in JS)."""
         if self._comm is not None:
-            self._channel.send({"method": CUSTOM, "content": content}, buffers or [])
+            self._channel.send(write_custom(content), buffers or [])
 
     def on_msg(self, callback: MessageCallback, remove: bool = False) -> None:
         """Call `callback(model, content, buffers)` for each custom message from a view."""
@@ -191,10 +189,9 @@ class Model(HasTraits, Referable):
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         # The state travels with the output, so that it can be shown without the kernel; the
         # widget view is for frontends that render only Jupyter widgets.
-        view = {"model_id": self.model_id, "protocol": PROTOCOL}
         return {
             "text/plain": repr(self),
-            MIME_TYPE: view | saved_state(self._state, self.version),
+            MIME_TYPE: view_data(self.model_id, self._state, self.version),
             **widget_view(self),
         }
 
@@ -346,12 +343,11 @@ class Model(HasTraits, Referable):
         try:
             method = method_of(data)
             if method == PATCH:
-                put_buffers(data, data.get("buffer_paths"), msg.get("buffers") or [])
-                self._apply_edit(data)
+                self._apply_edit(read_buffers(data, msg.get("buffers") or []))
             elif method == SYNC:
                 self._channel.send_state(self._state)
             elif method == CUSTOM:
-                self._deliver_custom(data.get("content"), msg.get("buffers") or [])
+                self._deliver_custom(read_custom(data), msg.get("buffers") or [])
             else:
                 raise SyncError(UNKNOWN_METHOD, f"unknown method {method!r}")
         except SyncError as error:
@@ -361,8 +357,9 @@ class Model(HasTraits, Referable):
             self._channel.reject(edit_id_of(data), INTERNAL, f"{type(error).__name__}: {error}")
 
     def _deliver_custom(self, content: Any, buffers: list[Any]) -> None:
-        if is_invoke(content):
-            run_invoke(self, content, [bytes(b) for b in buffers])
+        invoke = read_invoke(content)
+        if invoke is not None:
+            run_invoke(self, invoke, [bytes(b) for b in buffers])
             return
         for callback in list(self._msg_callbacks):
             try:
@@ -371,7 +368,7 @@ class Model(HasTraits, Referable):
                 log.exception("syncstate: a custom message handler failed")
 
     def _apply_edit(self, data: dict[str, Any]) -> None:
-        edit = parse_edit(data)
+        edit = read_edit(data)
         transaction = Transaction(self._sync_traits(), edit.ops, readable=self._state)
         self._channel.history.check(edit.base, self._channel.version, transaction.ops)
         self._channel.flush()  # anything queued before this edit leaves as its own version

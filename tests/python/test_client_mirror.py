@@ -14,6 +14,7 @@ import pytest
 from helpers import FakeManager, fake_comms
 
 from syncstate.client import Mirror
+from syncstate.messages import read_model
 from syncstate.patch import PatchError, apply_patch, json_copy, json_equal
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
@@ -25,7 +26,8 @@ RULES = json.loads((VECTORS / "mirror_rules.json").read_text())["scenarios"]
 def make(state: dict[str, Any], version: int = 0) -> tuple[Mirror, list[Any]]:
     sent: list[Any] = []
     mirror = Mirror(
-        {"method": "open", "version": version, "state": state},
+        json_copy(state),
+        version,
         lambda data, buffers=None: sent.append((data, buffers or [])),
         client_id="c",
     )
@@ -56,8 +58,10 @@ def to_vector(value: Any) -> Any:
 def replay(scenario: dict[str, Any]) -> None:
     """Do each step's event; compare the mirror with what the step expects (the keys it has)."""
     sent: list[tuple[Any, list[bytes]]] = []
+    opened = read_model(scenario["open"], [])
     mirror = Mirror(
-        scenario["open"],
+        opened.state,
+        opened.version,
         lambda data, buffers=None: sent.append((json_copy(data), list(buffers or []))),
         client_id=scenario["client_id"],
     )
@@ -246,15 +250,19 @@ def test_the_callers_ops_are_not_kept() -> None:
 
 def test_binary_values_travel_as_buffers() -> None:
     sent: list[Any] = []
-    mirror = Mirror(
+    opened = read_model(
         {
             "method": "open",
             "version": 0,
             "state": {"img": None, "n": 0},
             "buffer_paths": [["state", "img"]],
         },
+        [b"PNG"],
+    )
+    mirror = Mirror(
+        opened.state,
+        opened.version,
         lambda data, buffers=None: sent.append((data, buffers)),
-        buffers=[b"PNG"],
         client_id="c",
     )
     assert mirror.get("img") == b"PNG"
