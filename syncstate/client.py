@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .anywidget_model import AnywidgetModel, anywidget_model
 from .messages import (
     Opened,
     read_method,
@@ -26,7 +27,15 @@ from .messages import (
 from .mirror import Mirror, MirrorError, PendingEdit
 from .protocol import OPEN, TARGET, SyncError
 
-__all__ = ["Client", "Execution", "Mirror", "MirrorError", "PendingEdit"]
+__all__ = [
+    "AnywidgetModel",
+    "Client",
+    "Execution",
+    "Mirror",
+    "MirrorError",
+    "PendingEdit",
+    "anywidget_model",
+]
 
 #: How long the client waits for a restarted kernel to answer, in seconds.
 RESTART_TIMEOUT = 60

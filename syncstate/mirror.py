@@ -90,7 +90,7 @@ def _fields_of(ops: Iterable[Op]) -> set[str]:
     return fields
 
 
-def _refuse_private(name: str) -> None:
+def refuse_private(name: str) -> None:
     if name.startswith("_"):
         raise PatchError(FORBIDDEN, f"field {name!r} is private: only the kernel writes it")
 
@@ -192,7 +192,7 @@ def _diff_at(segments: Segments, before: Any, after: Any) -> list[Op]:
     return diff(before, after, path)
 
 
-def _field_diff(before: dict[str, Any], after: dict[str, Any], fields: Iterable[str]) -> list[Op]:
+def field_diff(before: dict[str, Any], after: dict[str, Any], fields: Iterable[str]) -> list[Op]:
     ops: list[Op] = []
     for name in sorted(fields):
         path = format_pointer([name])
@@ -243,7 +243,6 @@ class Mirror:
         self._observers: list[Observer] = []
         self._error_callbacks: list[Callable[[MirrorError], None]] = []
         self._custom_callbacks: list[Callable[[Any, list[bytes]], None]] = []
-        self._unsaved: dict[str, Any] = {}  # `set` values until `save_changes`
         self.errors: list[MirrorError] = []
         self.acknowledged: list[str] = []
 
@@ -292,9 +291,7 @@ class Mirror:
         return not (self._pending or self._in_flight or self._syncing)
 
     def get(self, key: str) -> Any:
-        """A field of the visible state, or its value `set` but not yet saved."""
-        if key in self._unsaved:
-            return self._unsaved[key]
+        """A field of the visible state."""
         return self._visible.get(key)
 
     def observe(self, callback: Observer) -> Callable[[], None]:
@@ -330,7 +327,7 @@ class Mirror:
             raise
         fields = _fields_of(edit)
         for name in sorted(fields):
-            _refuse_private(name)
+            refuse_private(name)
         if not edit:
             return None
         # Atomic: all ops or none. On a copy, so that the state never shares objects with the
@@ -348,19 +345,6 @@ class Mirror:
         self._emit(edit)
         self._flush()
         return queued.id
-
-    def set(self, key: str, value: Any) -> None:
-        """anywidget style: remembered until `save_changes()`."""
-        _refuse_private(key)
-        self._unsaved[key] = value
-
-    def save_changes(self) -> str | None:
-        """Turn the values given to `set` into one edit, in the order they were set."""
-        unsaved, self._unsaved = self._unsaved, {}
-        ops: list[Op] = []
-        for key, value in unsaved.items():
-            ops += _field_diff(self._visible, {key: value}, [key])
-        return self.patch(ops)
 
     def send_custom(self, content: Any, buffers: list[bytes] | None = None) -> None:
         """A custom message to the kernel's `on_msg` handlers."""
@@ -478,7 +462,7 @@ class Mirror:
         # answered it before this state we would have its answer. (This state answers another
         # frontend's `sync`, sent before ours.) Its answer will come.
         self._redo()
-        self._emit(_field_diff(before, self._visible, set(before) | set(self._visible)))
+        self._emit(field_diff(before, self._visible, set(before) | set(self._visible)))
         self._flush()
 
     # -- confirmed / pending / visible ------------------------------------------------------
