@@ -234,15 +234,14 @@ class Model(HasTraits, Referable):
         self._trait_values[name] = tracked
         return tracked
 
-    def _after_set(self, name: str, old: Any) -> None:
-        """After an assignment of a synced trait that traitlets kept silent because the new
-        value == the old one (see `_watch_silent_sets`, the hook that calls this)."""
-        state = self.__dict__.get("_state")
-        if state is None or self._comm is None or name not in state:
-            return
-        current = self._trait_values.get(name)
-        if current is state[name] or "to_json" in self._sync_traits()[name].metadata:
-            return  # the usual case: notify_change has synced it
+    def _after_silent_set(self, name: str, old: Any) -> None:
+        """traitlets stored a value of synced trait `name` that is not the document, and kept
+        quiet if it == `old` (the hook: `_watch_silent_sets`)."""
+        if self._comm is None or name not in self._state:
+            return  # not open yet: `open` reads every value
+        if "to_json" in self._sync_traits()[name].metadata:
+            return  # its document is never the value: notify_change has synced it
+        current = self._trait_values[name]
         if not json_equal(old, current):
             # Equal in Python, not in JSON (1 == True): a change after all, so notify, which
             # also gets it cross-validated inside hold_trait_notifications.
@@ -426,20 +425,16 @@ def _watch_silent_sets(trait: TraitType[Any, Any]) -> None:
     cross-validation and roll-back), and traitlets' own `List` and `Set` override it. It stores
     the value but notifies only when `old != new`, so `notify_change` never sees an assignment
     of 1 where True was, or of a new `[1]` where `[1]` was: equal in Python, not the same
-    document. After `set`, `Model._after_set` catches those. The wrapper sits on the trait
+    document. After `set`, `Model._after_silent_set` catches those. The wrapper sits on the trait
     itself (not `Model.__setattr__`), so other attribute assignments keep full speed.
     tests/python/test_traitlets_hook.py fails if traitlets changes any of this.
     """
     if "set" in vars(trait):
         return
     plain_set = trait.set
-
     name = str(trait.name)
 
-    def set_and_check(obj: Any, value: Any) -> None:
-        if not isinstance(obj, Model):
-            plain_set(obj, value)
-            return
+    def set_and_check(obj: Model, value: Any) -> None:
         values = obj._trait_values
         old = values.get(name)
         if value is old and obj._cross_validation_lock:
@@ -448,11 +443,11 @@ def _watch_silent_sets(trait: TraitType[Any, Any]) -> None:
             # a big list a second time, for the same value.
             return
         plain_set(obj, value)
-        # Inline for the hot path: the usual assignment has already been synced.
+        # The usual assignment was synced by notify_change: its value is the document.
         if values.get(name) is not obj._state.get(name, _ABSENT):
-            obj._after_set(name, old)
+            obj._after_silent_set(name, old)
 
-    trait.set = set_and_check  # type: ignore[method-assign]
+    trait.set = set_and_check  # type: ignore[method-assign,assignment]
 
 
 def _encode(op: dict[str, Any]) -> dict[str, Any]:

@@ -516,7 +516,7 @@ class Strict(syncstate.Model):
 def test_an_edit_equal_in_python_but_not_in_json() -> None:
     """`replace /count true` when count is 1: inside hold_trait_notifications traitlets finds
     no change (1 == True) and would skip the @validate cross-validator, which refuses bools;
-    the kernel notifies such assignments itself (Model._after_set)."""
+    the kernel notifies such assignments itself (Model._after_silent_set)."""
     with fake_comms():
         model = Strict(count=1)
         try:
