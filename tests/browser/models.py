@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-_COUNTER_CLASS = '''
-import syncstate
-from traitlets import Int, Unicode
-
-class Counter(syncstate.Model):
-    _esm = """
+#: The counter's view: a button that reads "label: N", or "count is N" without a label.
+_COUNTER_VIEW = """
 export default {
   render({ model, el }) {
     const button = document.createElement("button");
@@ -24,12 +20,19 @@ export default {
   },
 };
 """
-    _css = ".counter { background: rgb(255, 224, 138); font-size: 16px; padding: 4px 12px; }"
+
+_COUNTER_CLASS = f'''
+import syncstate
+from traitlets import Int, Unicode
+
+class Counter(syncstate.Model):
+    _esm = """{_COUNTER_VIEW}"""
+    _css = ".counter {{ background: rgb(255, 224, 138); font-size: 16px; padding: 4px 12px; }}"
     label = Unicode("").tag(sync=True)
     count = Int(0).tag(sync=True)
 '''
 
-#: One counter, `counter`, shown as the cell's output: its button reads "count is N".
+#: One counter, `counter`, shown as the cell's output.
 COUNTER = (
     _COUNTER_CLASS
     + """
@@ -38,8 +41,8 @@ counter
 """
 )
 
-#: `make(label)` makes a counter whose button reads "label: N"; `seen` records, in order,
-#: each (label, count) its observers saw.
+#: `make(label)` makes a labelled counter; `seen` records, in order, each (label, count) its
+#: observers saw.
 COUNTERS = (
     _COUNTER_CLASS
     + """
