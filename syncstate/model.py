@@ -246,7 +246,9 @@ class Model(HasTraits, Referable):
             # Equal in Python, not in JSON (1 == True): a change after all, so notify, which
             # also gets it cross-validated inside hold_trait_notifications.
             self._notify_trait(name, old, current)
-        elif not self._cross_validation_lock:  # held: a Transaction calls _keep_tracked itself
+        elif not self._cross_validation_lock:
+            # (Held, the assignment may yet be rolled back: a Transaction keeps its fields
+            # tracked once they have passed.)
             self._keep_tracked(name)
 
     def _keep_tracked(self, name: str) -> None:
