@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .conflicts import History
 from .messages import Wire, write_patch, write_reject, write_state
 from .serialize import to_wire
+from .size import DocumentSize
 
 if TYPE_CHECKING:
     from .widget import WidgetBridge
@@ -31,6 +32,7 @@ class Channel:
         self.live = False
         self.version = 0
         self.history = History()
+        self.size = DocumentSize()
         self.lock = threading.RLock()
         self._outbox: list[dict[str, Any]] = []
         self._acks: list[str] = []
@@ -38,7 +40,8 @@ class Channel:
 
     def opened(self, comm: Any) -> None:
         """The model's comm was opened with its state at version 0."""
-        self.comm, self.version, self.history, self.live = comm, 0, History(), True
+        self.comm, self.version, self.live = comm, 0, True
+        self.history, self.size = History(), DocumentSize()
 
     def closed(self) -> None:
         """The model was closed: both its comms close."""

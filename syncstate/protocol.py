@@ -90,6 +90,8 @@ class Limits:
     max_int_digits: int = 100
     #: Bytes one edit may make the kernel broadcast: the values it carries and copies.
     max_change_bytes: int = 64 * 1024 * 1024
+    #: Bytes a model's document may reach through frontend edits (syncstate/size.py).
+    max_document_bytes: int = 256 * 1024 * 1024
     #: Versions of change history kept per model for conflict checks; older bases are `stale`.
     history: int = 1_000
     #: Bytes of paths that history may hold per model (it holds paths, never values).

@@ -318,6 +318,7 @@ def small_limits() -> Iterator[None]:
     saved = dataclasses.replace(syncstate.limits)
     syncstate.limits.max_ops, syncstate.limits.max_depth = 50, 30
     syncstate.limits.max_buffer_bytes = syncstate.limits.max_change_bytes = 8192
+    syncstate.limits.max_document_bytes = 32_768
     syncstate.limits.creatable = "any"
     try:
         yield
