@@ -12,12 +12,18 @@ import json
 from typing import Any
 
 from .diff import json_size
+from .protocol import PROTOCOL
 from .serialize import take_buffers, to_wire
 
 #: The most JSON text (binary values counted as their base64 text) a saved state may take; a
 #: larger one is left out (`state_omitted: "too_large"`). Same cap as js/src/core/saved.ts.
 SAVED_STATE_MAX_CHARS = 4_000_000
 TOO_LARGE = "too_large"
+
+
+def view_data(model_id: str, state: dict[str, Any], version: int) -> dict[str, Any]:
+    """The data of a model's view output: which model, and its state as saved."""
+    return {"model_id": model_id, "protocol": PROTOCOL} | saved_state(state, version)
 
 
 def saved_state(state: dict[str, Any], version: int) -> dict[str, Any]:

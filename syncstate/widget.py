@@ -15,6 +15,7 @@ import functools
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from .messages import read_method
 from .protocol import PROTOCOL, SYNC
 from .shell import keep_on_main_shell, on_main_shell
 
@@ -75,7 +76,7 @@ class WidgetBridge:
     def _receive(self, widget: Any, content: Any, buffers: list[Any]) -> None:
         """A custom message of the widget's: a `syncstate/1` message for the model."""
         channel = self._model._channel
-        if isinstance(content, dict) and content.get("method") == SYNC and on_main_shell():
+        if isinstance(content, dict) and read_method(content) == SYNC and on_main_shell():
             with channel.lock:
                 self.subscribed = True
                 self.relay(*channel.state_message(self._model._state))

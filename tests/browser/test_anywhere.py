@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from conftest import ARTIFACTS, Lab
+from models import COUNTER
 from playwright.sync_api import Browser, Route, expect
-from test_lab import COUNTER
 
 
 def test_a_console_renders_a_live_view(lab: Lab) -> None:

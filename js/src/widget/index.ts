@@ -7,7 +7,7 @@
  * custom messages, and renders the model's own view with the same core as the extension. It is
  * bundled on its own into one ES module (`jlpm build:widget`); docs/where-it-runs.md.
  */
-import { type Binary, isObject, loadModule, Mirror, renderView } from '../core';
+import { type Binary, isObject, isStateMessage, loadModule, Mirror, renderView, writeSync } from '../core';
 
 /** What this module uses of the model anywidget hands it (ipywidgets' model underneath). */
 interface WidgetModel {
@@ -39,7 +39,7 @@ class Bridge {
     }
     if (!this.asked) {
       this.asked = true;
-      this.widget.send({ method: 'sync' });
+      this.widget.send(writeSync());
     }
     return new Promise(resolve => this.waiting.push(resolve));
   }
@@ -59,7 +59,7 @@ class Bridge {
     }
     if (this.mirror !== null) {
       this.mirror.handleMessage(content, buffers);
-    } else if (content['method'] === 'state' && isObject(content['state'])) {
+    } else if (isStateMessage(content)) {
       this.start(content, buffers);
     }
     // Anything before the state is already in it.
