@@ -287,6 +287,7 @@ class Model(HasTraits, Referable):
             ops = diff(old_doc, new_doc, format_pointer([name]))
             encoded = [_encode(op) for op in ops]
         except Exception as error:
+            reattach_children(old_doc)  # the new document may have adopted its children
             self._trait_values[name] = change["old"]
             raise TraitError(f"{name}: {error}") from error
         if isinstance(old_doc, _Node) and old_doc is not new_doc:

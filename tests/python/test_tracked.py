@@ -205,6 +205,27 @@ def test_a_reassigned_copy_refuses_what_is_not_json_and_keeps_the_old_rows(
     assert front.pump()[-1]["ops"] == [{"op": "replace", "path": "/rows/30/done", "value": True}]
 
 
+def test_an_assignment_that_fails_after_wrapping_gives_the_old_rows_back(
+    comms: FakeManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = Table(rows=plain_rows(50))
+    front = Frontend(m._comm)
+    list(m.rows)
+
+    def failing_diff(*args: object) -> None:
+        raise MemoryError("no room for the ops")
+
+    monkeypatch.setattr(syncstate.model, "diff", failing_diff)
+    with pytest.raises(Exception, match="no room"):
+        reassigned_copy(m, {7: {"t": "fine"}})
+    monkeypatch.undo()
+    assert m.rows == plain_rows(50)
+    m.rows.insert(0, {"t": "first", "tags": [], "done": False})
+    assert_paths_exact(m.rows)
+    m.rows[30]["done"] = True
+    assert front.pump()[-1]["ops"] == [{"op": "replace", "path": "/rows/30/done", "value": True}]
+
+
 def test_a_few_new_rows_among_tracked_ones_are_tracked_at_once_many_when_reached(
     comms: FakeManager, reached: list[Any]
 ) -> None:
