@@ -20,7 +20,7 @@ CHROMIUM := /usr/bin/chromium
 export PATH := $(BIN):$(PATH)
 
 JS_SOURCES := $(shell find js/src js/style -type f) js/package.json js/tsconfig.json
-PY_SOURCES := $(shell find syncstate -name '*.py') pyproject.toml install.json $(wildcard README.md)
+PY_SOURCES := $(shell find syncstate -name '*.py') pyproject.toml install.json jupyter-config/jupyter_nbconvert_config.json $(wildcard README.md)
 LABEXTENSION := syncstate/labextension/package.json
 
 .PHONY: setup demo test chromium clean

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import ARTIFACTS, Lab
 from playwright.sync_api import Browser, Route, expect
 from test_lab import COUNTER
@@ -123,19 +124,32 @@ def test_a_notebook_reopened_without_a_kernel_shows_the_last_state(lab: Lab) -> 
     lab.screenshot("anywhere-reopened-no-kernel")
 
 
-def test_nbconvert_html_shows_views_offline_from_file(lab: Lab, browser: Browser) -> None:
+#: What plain `--to html` pages fetch: nbconvert's require.js and MathJax, from cdnjs.
+NBCONVERT_CDN = "https://cdnjs.cloudflare.com/ajax/libs/"
+
+
+@pytest.mark.parametrize("exporter", ["syncstate-html", "html"])
+def test_nbconvert_html_shows_views_offline_from_file(
+    lab: Lab, browser: Browser, exporter: str
+) -> None:
+    """Both `--to syncstate-html` and plain `--to html` (no config written: the wheel's
+    jupyter_nbconvert_config.json) show each view's last state from file:// with no network;
+    only plain html asks for nbconvert's own CDN scripts, and does without them."""
     lab.new_notebook([COUNTER, "counter.count = 5"])
     lab.run_all()
     expect(lab.cell_output(0).locator("button.counter")).to_have_text("count is 5")
     lab.save()
     lab.page.wait_for_timeout(1000)
     notebook = lab.server.root / lab.path
-    html = ARTIFACTS / "anywhere-export.html"
+    html = ARTIFACTS / f"anywhere-export-{exporter}.html"
     subprocess.run(
-        [sys.executable, "-m", "nbconvert", "--to", "syncstate-html", str(notebook),
+        [sys.executable, "-m", "nbconvert", "--to", exporter, str(notebook),
          "--output", html.stem, "--output-dir", str(ARTIFACTS)],
         check=True, capture_output=True,
     )  # fmt: skip
+    exported = html.read_text()
+    assert exported.count("syncstate-saved") == 1  # the view
+    assert exported.count("[data-syncstate-view]") == 1  # the viewer's selector: one viewer
 
     context = browser.new_context()
     attempted: list[str] = []
@@ -154,7 +168,10 @@ def test_nbconvert_html_shows_views_offline_from_file(lab: Lab, browser: Browser
     expect(page.locator(".syncstate-notice")).to_contain_text("not live")
     button.click()
     expect(page.locator(".syncstate-error")).to_contain_text("Not sent")
-    page.screenshot(path=str(ARTIFACTS / "anywhere-nbconvert-offline.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"anywhere-nbconvert-{exporter}.png"), full_page=True)
     context.close()
-    assert attempted == [], attempted
+    if exporter == "html":
+        assert attempted and all(url.startswith(NBCONVERT_CDN) for url in attempted), attempted
+    else:
+        assert attempted == [], attempted
     assert errors == [], errors
