@@ -27,6 +27,8 @@ STATE = "state"
 CUSTOM = "custom"  # both ways
 #: Frontend -> kernel, on a model comm.
 SYNC = "sync"
+#: Both ways, on a widget comm only: a view asks for a child model's widget; the kernel answers.
+CHILD = "child"
 #: The control comm: requests, then replies.
 LIST = "list"
 CREATE = "create"
@@ -60,6 +62,8 @@ FIELD_SYNCSTATE = "syncstate"
 FIELD_NAME = "name"
 FIELD_MSG = "msg"
 FIELD_OK = "ok"
+#: In a `child` reply: the child's widget model id.
+FIELD_WIDGET = "widget"
 #: In the saved state of a view output.
 FIELD_BUFFERS = "buffers"
 FIELD_STATE_OMITTED = "state_omitted"

@@ -13,9 +13,18 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from .protocol import PROTOCOL, SYNC
+from .protocol import (
+    CHILD,
+    FIELD_MESSAGE,
+    FIELD_METHOD,
+    FIELD_MODEL_ID,
+    FIELD_WIDGET,
+    PROTOCOL,
+    SYNC,
+)
+from .serialize import Referable
 from .shell import keep_on_main_shell, on_main_shell
 
 if TYPE_CHECKING:
@@ -75,12 +84,27 @@ class WidgetBridge:
     def _receive(self, widget: Any, content: Any, buffers: list[Any]) -> None:
         """A custom message of the widget's: a `syncstate/1` message for the model."""
         channel = self._model._channel
-        if isinstance(content, dict) and content.get("method") == SYNC and on_main_shell():
+        method = content.get(FIELD_METHOD) if isinstance(content, dict) else None
+        if method == SYNC and on_main_shell():
             with channel.lock:
                 self.subscribed = True
                 self.relay(*channel.state_message(self._model._state))
+        elif method == CHILD and on_main_shell():
+            self._answer_child(content.get(FIELD_MODEL_ID))
         else:  # the model answers everything else, and refuses what it must
             self._model._handle_msg({"content": {"data": content}, "buffers": buffers})
+
+    def _answer_child(self, model_id: Any) -> None:
+        """A view of this model wants a model it refers to (`host.getWidget`): open that
+        model's widget, and name it in the answer, which follows the widget's `comm_open`."""
+        child = _referenced(self._model._state, model_id)
+        bridge = None if child is None else bridge_of(child)
+        answer: dict[str, Any] = {FIELD_METHOD: CHILD, FIELD_MODEL_ID: model_id}
+        if bridge is None:
+            answer[FIELD_MESSAGE] = f"syncstate: this model holds no live model {model_id!r}"
+        else:
+            answer[FIELD_WIDGET] = bridge.widget.model_id
+        self.widget.send(answer)
 
     def _closed_by_frontend(self, msg: Any) -> None:
         channel = self._model._channel
@@ -88,13 +112,36 @@ class WidgetBridge:
             channel.bridge = None
 
 
-def widget_view(model: Model) -> dict[str, Any]:
-    """The widget-view part of a model's output: opens the model's widget on its first
-    display. Empty without anywidget, or when the model is closed."""
+def bridge_of(model: Model) -> WidgetBridge | None:
+    """The model's widget, opened on first use; None without anywidget, or once it is closed."""
     channel = model._channel
     widget_class = bridge_class()
     if widget_class is None or not channel.live:
-        return {}
+        return None
     if channel.bridge is None:
         channel.bridge = WidgetBridge(model, widget_class)
-    return {WIDGET_MIME_TYPE: channel.bridge.view_data()}
+    return channel.bridge
+
+
+def widget_view(model: Model) -> dict[str, Any]:
+    """The widget-view part of a model's output: opens the model's widget on its first
+    display. Empty without anywidget, or when the model is closed."""
+    bridge = bridge_of(model)
+    return {} if bridge is None else {WIDGET_MIME_TYPE: bridge.view_data()}
+
+
+def _referenced(value: Any, model_id: Any) -> Model | None:
+    """The model with this id held anywhere in `value` (a state document), if any."""
+    if isinstance(value, Referable):
+        return cast("Model", value) if value.model_id == model_id else None
+    if isinstance(value, dict):
+        children: Any = dict.values(value)
+    elif isinstance(value, list):
+        children = list.__iter__(value)
+    else:
+        return None
+    for child in children:
+        found = _referenced(child, model_id)
+        if found is not None:
+            return found
+    return None

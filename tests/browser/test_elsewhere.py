@@ -171,6 +171,52 @@ def test_voila_renders_an_interactive_view(page: Page, tmp_path: Path) -> None:
     assert not [error for error in errors if "syncstate" in error]
 
 
+DASHBOARD = """
+from traitlets import Instance, List
+
+class Dashboard(syncstate.Model):
+    _esm = \"\"\"
+export default {
+  async render({ model, el, host }) {
+    for (const ref of model.get("children")) {
+      const slot = Object.assign(document.createElement("div"), { className: "slot" });
+      el.append(slot);
+      await (await host.getWidget(ref)).render({ el: slot });
+    }
+  },
+};
+\"\"\"
+    children = List(Instance(Counter)).tag(sync=True)
+
+dashboard = Dashboard(children=[Counter(), Counter(count=5)])
+dashboard
+"""
+
+
+def test_voila_renders_a_dashboard_of_child_models(page: Page, tmp_path: Path) -> None:
+    """Child models through the bridge: `host.getWidget(ref)` gets each child's widget, which
+    the kernel opens on request (the children are never displayed themselves)."""
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    cells = [COUNTER.replace("counter = Counter()\ncounter\n", ""), DASHBOARD]
+    (root / "dashboard.ipynb").write_text(json.dumps(notebook_json(cells)))
+    command = [sys.executable, "-m", "voila", "dashboard.ipynb", "--no-browser",
+               "--Voila.ip=127.0.0.1"]  # fmt: skip
+    with serve(command, jupyter_home(tmp_path), root, "voila-dashboard") as url:
+        page.goto(url)
+        buttons = page.locator(".slot button.counter")
+        expect(buttons).to_have_count(2)
+        first, second = buttons.all()
+        expect(first).to_have_text("count is 0, doubled 0")
+        expect(second).to_have_text("count is 5, doubled 10")
+        second.click()
+        expect(second).to_have_text("count is 6, doubled 12")  # computed by the kernel
+        first.click()
+        expect(first).to_have_text("count is 1, doubled 2")
+        expect(page.locator(".syncstate-error")).to_have_count(0)
+        page.screenshot(path=str(ARTIFACTS / "elsewhere-voila-dashboard.png"))
+
+
 # nbclassic loads its nbextensions after the notebook: widget comms that open before the
 # widget manager registers its comm target are lost (for ipywidgets too), so the cells run after.
 NBCLASSIC_READY_JS = """() => window.Jupyter?.notebook?.kernel?.is_connected()

@@ -24,6 +24,8 @@ export const STATE = 'state';
 export const CUSTOM = 'custom';
 /** Frontend -> kernel, on a model comm. */
 export const SYNC = 'sync';
+/** Both ways, on a widget comm only: a view asks for a child model's widget; the kernel answers. */
+export const CHILD = 'child';
 /** The control comm: requests, then replies. */
 export const LIST = 'list';
 export const CREATE = 'create';
@@ -58,6 +60,8 @@ export const FIELD_SYNCSTATE = 'syncstate';
 export const FIELD_NAME = 'name';
 export const FIELD_MSG = 'msg';
 export const FIELD_OK = 'ok';
+/** In a `child` reply: the child's widget model id. */
+export const FIELD_WIDGET = 'widget';
 /** In the saved state of a view output. */
 export const FIELD_BUFFERS = 'buffers';
 export const FIELD_STATE_OMITTED = 'state_omitted';
