@@ -194,7 +194,7 @@ class Model(HasTraits, Referable):
         view = {"model_id": self.model_id, "protocol": PROTOCOL}
         return {
             "text/plain": repr(self),
-            MIME_TYPE: view | saved_state(self._state, self.version),
+            MIME_TYPE: view | saved_state(self),
             **widget_view(self),
         }
 

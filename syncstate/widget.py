@@ -24,7 +24,7 @@ from .protocol import (
     PROTOCOL,
     SYNC,
 )
-from .serialize import Referable
+from .serialize import models_in
 from .shell import keep_on_main_shell, on_main_shell
 
 if TYPE_CHECKING:
@@ -130,18 +130,7 @@ def widget_view(model: Model) -> dict[str, Any]:
     return {} if bridge is None else {WIDGET_MIME_TYPE: bridge.view_data()}
 
 
-def _referenced(value: Any, model_id: Any) -> Model | None:
-    """The model with this id held anywhere in `value` (a state document), if any."""
-    if isinstance(value, Referable):
-        return cast("Model", value) if value.model_id == model_id else None
-    if isinstance(value, dict):
-        children: Any = dict.values(value)
-    elif isinstance(value, list):
-        children = list.__iter__(value)
-    else:
-        return None
-    for child in children:
-        found = _referenced(child, model_id)
-        if found is not None:
-            return found
-    return None
+def _referenced(state: dict[str, Any], model_id: Any) -> Model | None:
+    """The model with this id held anywhere in a state document, if any."""
+    found = (model for model in models_in(state) if model.model_id == model_id)
+    return cast("Model | None", next(found, None))
