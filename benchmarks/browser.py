@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +23,7 @@ sys.path[:0] = [str(CLONE / "tests" / "browser"), str(CLONE / "benchmarks")]
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, START_CODE_JS, Lab, _serve  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
-from scale import ANYW, IPYW, SYNC, SYSTEMS, Config, Figures, parse_config  # noqa: E402
+from scale import ANYW, IPYW, SYNC, SYSTEMS, Config, Figures, run_main  # noqa: E402
 
 TIMEOUT_MS = 600_000
 
@@ -262,14 +261,7 @@ def goals(config: Config, f: Figures) -> list[tuple[str, float | None, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = parse_config("issue 10 workloads in JupyterLab + Chromium", argv)
-
-    def log(text: str) -> None:
-        print(f"[browser] {text}", file=sys.stderr, flush=True)
-
-    start = time.perf_counter()
-    figures = run(config, log)
-    print(render(config, figures, time.perf_counter() - start))
+    run_main("browser", "issue 10 workloads in JupyterLab + Chromium", argv, run, render)
     return 0
 
 

@@ -100,6 +100,22 @@ def large_changes() -> None:
             f"  10,000-op edit on base 0 after a 10,000-key change: {conflict_ms:.0f} ms; "
             f"15 doubling copies: {code} in {copy_ms:.0f} ms"
         )
+        model.meta, added, slowest = {}, 0, 0.0
+        while True:
+            ops = [{"op": "add", "path": f"/meta/g{added}", "value": "y" * 16 * mib}]
+            start = time.perf_counter()
+            model._comm.deliver({"method": "patch", "id": "g", "base": model.version, "ops": ops})
+            slowest = max(slowest, time.perf_counter() - start)
+            code = model._comm.sent[-1][0].get("code")
+            model._comm.sent.clear()
+            if code is not None:
+                break
+            added += 1
+        print(
+            f"  16 MiB values added one edit at a time: {code} after {added * 16} MiB "
+            f"(max_document_bytes {syncstate.limits.max_document_bytes // mib} MiB); "
+            f"slowest edit {slowest * 1000:.0f} ms"
+        )
         model.close()
 
 

@@ -251,15 +251,28 @@ def parse_config(description: str, argv: list[str] | None) -> Config:
     return config
 
 
-def main(argv: list[str] | None = None) -> int:
-    config = parse_config("issue 10 workloads at scale", argv)
+def run_main(
+    name: str,
+    description: str,
+    argv: list[str] | None,
+    run: Callable[[Config, Callable[[str], None]], Figures],
+    render: Callable[[Config, Figures, float], str],
+) -> Figures:
+    """A benchmark's command line (also browser.py's): parse the sizes, run the workloads with
+    progress on stderr, print the report; return the figures."""
+    config = parse_config(description, argv)
 
     def log(text: str) -> None:
-        print(f"[scale] {text}", file=sys.stderr, flush=True)
+        print(f"[{name}] {text}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
     figures = run(config, log)
     print(render(config, figures, time.perf_counter() - start))
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    figures = run_main("scale", "issue 10 workloads at scale", argv, run, render)
     return 1 if figures.problems else 0
 
 

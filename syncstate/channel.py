@@ -9,26 +9,15 @@ on the model's comm and, once a view uses it, on its widget comm (syncstate/widg
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .conflicts import History
-from .protocol import PATCH, REJECT, STATE
-from .serialize import Path, take_buffers, to_wire
+from .messages import Wire, write_patch, write_reject, write_state
+from .serialize import to_wire
+from .size import DocumentSize
 
 if TYPE_CHECKING:
     from .widget import WidgetBridge
-
-_BINARY_OR_TREE = (bytes, dict, list)
-
-
-def encode(data: dict[str, Any], roots: Iterable[Path], *, omit_empty: bool = False) -> list[bytes]:
-    """Move the bytes under `roots` of `data` into buffers and list their `buffer_paths`
-    (docs/protocol.md, "Binary values"); return the buffers."""
-    paths, buffers = take_buffers(data, roots)
-    if paths or not omit_empty:
-        data["buffer_paths"] = paths
-    return buffers
 
 
 class Channel:
@@ -43,6 +32,7 @@ class Channel:
         self.live = False
         self.version = 0
         self.history = History()
+        self.size = DocumentSize()
         self.lock = threading.RLock()
         self._outbox: list[dict[str, Any]] = []
         self._acks: list[str] = []
@@ -50,7 +40,8 @@ class Channel:
 
     def opened(self, comm: Any) -> None:
         """The model's comm was opened with its state at version 0."""
-        self.comm, self.version, self.history, self.live = comm, 0, History(), True
+        self.comm, self.version, self.live = comm, 0, True
+        self.history, self.size = History(), DocumentSize()
 
     def closed(self) -> None:
         """The model was closed: both its comms close."""
@@ -107,26 +98,15 @@ class Channel:
             ops, self._outbox = self._outbox, []
             acks, self._acks = self._acks, []
             version = self.version + 1
-            data: dict[str, Any] = {"method": PATCH, "version": version, "ops": ops}
-            if acks:
-                data["ack"] = acks  # omitted when empty: small updates are the hot path
-            # Only values that can hold bytes are walked: a scalar update costs no walk.
-            roots: list[Path] = [
-                ["ops", i]
-                for i, op in enumerate(ops)
-                if isinstance(op.get("value"), _BINARY_OR_TREE)
-            ]
-            buffers = encode(data, roots, omit_empty=True) if roots else []
-            self.send(data, buffers)
+            self.send(*write_patch(version, ops, acks))
             self.version = version
             self.history.record(version, ops)
 
     # -- other messages ---------------------------------------------------------------------
 
-    def state_message(self, state: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+    def state_message(self, state: dict[str, Any]) -> Wire:
         """The `state` reply to a `sync`, with its buffers (take `lock` around it and its send)."""
-        data = {"method": STATE, "version": self.version, "state": to_wire(state)}
-        return data, encode(data, [["state", key] for key in state])
+        return write_state(self.version, to_wire(state))
 
     def send_state(self, state: dict[str, Any]) -> None:
         """Answers a `sync` on the model's own comm."""
@@ -137,13 +117,4 @@ class Channel:
 
     def reject(self, edit_id: str | None, code: str, message: str) -> None:
         if self.live:
-            self.send(
-                {
-                    "method": REJECT,
-                    "id": edit_id,
-                    "version": self.version,
-                    "code": code,
-                    "message": message,
-                },
-                [],
-            )
+            self.send(write_reject(edit_id, self.version, code, message), [])

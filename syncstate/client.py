@@ -14,11 +14,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .anywidget_model import AnywidgetModel, anywidget_model
+from .messages import (
+    Opened,
+    read_method,
+    read_model,
+    read_models,
+    read_request,
+    write_list,
+    write_state,
+)
 from .mirror import Mirror, MirrorError, PendingEdit
-from .protocol import LIST, MODELS, OPEN, PROTOCOL, STATE, TARGET, SyncError
-from .serialize import put_buffers
+from .protocol import OPEN, TARGET, SyncError
 
-__all__ = ["Client", "Execution", "Mirror", "MirrorError", "PendingEdit"]
+__all__ = [
+    "AnywidgetModel",
+    "Client",
+    "Execution",
+    "Mirror",
+    "MirrorError",
+    "PendingEdit",
+    "anywidget_model",
+]
 
 #: How long the client waits for a restarted kernel to answer, in seconds.
 RESTART_TIMEOUT = 60
@@ -208,8 +225,9 @@ class Client:
         comm_id = content.get("comm_id")
         if kind == "comm_open" and content.get("target_name") == TARGET:
             data = content.get("data")
-            if isinstance(data, dict) and data.get("method") == OPEN:
-                self._attach(comm_id, data, msg.get("buffers") or [])
+            if isinstance(data, dict) and read_method(data) == OPEN:
+                with contextlib.suppress(SyncError):  # an open we do not understand
+                    self._attach(comm_id, read_model(data, msg.get("buffers") or []))
         elif kind == "comm_msg" and comm_id == self._control:
             self._on_control(content.get("data"), msg.get("buffers") or [])
         elif kind == "comm_msg" and comm_id in self.models:
@@ -249,36 +267,29 @@ class Client:
         """Open a control comm asking for every live model (`list`)."""
         self._control = uuid.uuid4().hex
         self._listing = f"{self.client_id}:r{next(self._requests)}"
-        data = {"protocol": PROTOCOL, "method": LIST, "request": self._listing}
+        data = write_list(self._listing)
         self._shell_send(
             "comm_open", {"comm_id": self._control, "target_name": TARGET, "data": data}
         )
 
     def _on_control(self, data: Any, buffers: list[bytes]) -> None:
-        if not isinstance(data, dict) or data.get("request") != self._listing:
+        if not isinstance(data, dict) or read_request(data) != self._listing:
             return
         self._listing = None
-        if data.get("method") != MODELS or not isinstance(data.get("models"), dict):
-            return
-        data = dict(data)
-        put_buffers(data, data.get("buffer_paths"), buffers)
-        for model_id, entry in data["models"].items():
-            if not isinstance(entry, dict):
-                continue
+        for model_id, opened in read_models(data, buffers).items():
             if model_id in self.models:
                 # Opened while the list was on its way: catch up if the list is newer.
-                self.models[model_id].handle_message({"method": STATE, **entry})
+                self.models[model_id].handle_message(*write_state(opened.version, opened.state))
             else:
-                self._attach(model_id, entry, [])
+                self._attach(model_id, opened)
 
-    def _attach(self, model_id: str, data: dict[str, Any], buffers: list[bytes]) -> None:
+    def _attach(self, model_id: str, opened: Opened) -> None:
         def send(payload: dict[str, Any], out: list[bytes] | None = None) -> None:
             self._shell_send("comm_msg", {"comm_id": model_id, "data": payload}, out or [])
 
-        with contextlib.suppress(SyncError):  # an open we do not understand: leave it alone
-            self.models[model_id] = Mirror(
-                data, send, buffers=list(buffers), model_id=model_id, client_id=self.client_id
-            )
+        self.models[model_id] = Mirror(
+            opened.state, opened.version, send, model_id=model_id, client_id=self.client_id
+        )
 
     def _shell_send(
         self, kind: str, content: dict[str, Any], buffers: list[bytes] | None = None

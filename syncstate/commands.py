@@ -11,15 +11,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .protocol import (
-    INTERNAL,
-    INVOKE,
-    INVOKE_REPLY,
-    UNKNOWN_COMMAND,
-    SyncError,
-    check_value,
-    limits,
-)
+from .messages import Invoke, write_invoke_failure, write_invoke_reply
+from .protocol import INTERNAL, UNKNOWN_COMMAND, SyncError, check_value, limits
 from .serialize import BINARY, to_wire
 
 log = logging.getLogger("syncstate")
@@ -48,41 +41,33 @@ def commands_of(cls: type) -> dict[str, Callable[..., Any]]:
     return found
 
 
-def is_invoke(content: Any) -> bool:
-    return isinstance(content, dict) and content.get("syncstate") == INVOKE
-
-
-def run_invoke(model: Any, content: dict[str, Any], buffers: list[bytes]) -> None:
+def run_invoke(model: Any, invoke: Invoke, buffers: list[bytes]) -> None:
     """Answer one invoke request: exactly one reply, whatever the handler does."""
-    request = content.get("id")
+    request = invoke.id
     if not isinstance(request, str):
         log.warning("syncstate: an invoke request without an id was ignored")
         return
     try:
-        value, out = _call(model, content, buffers)
-        reply: dict[str, Any] = {"syncstate": INVOKE_REPLY, "id": request, "ok": True, "msg": value}
+        value, out = _call(model, invoke, buffers)
+        reply = write_invoke_reply(request, value)
     except SyncError as error:
-        reply, out = _failure(request, error.code, error.message), []
+        reply, out = write_invoke_failure(request, error.code, error.message), []
     except Exception as error:
-        log.exception("syncstate: command %r failed", content.get("name"))
-        reply, out = _failure(request, INTERNAL, f"{type(error).__name__}: {error}"), []
+        log.exception("syncstate: command %r failed", invoke.name)
+        reply, out = write_invoke_failure(request, INTERNAL, f"{type(error).__name__}: {error}"), []
     model.send(reply, out)
 
 
-def _call(model: Any, content: dict[str, Any], buffers: list[bytes]) -> tuple[Any, list[bytes]]:
-    name = content.get("name")
+def _call(model: Any, invoke: Invoke, buffers: list[bytes]) -> tuple[Any, list[bytes]]:
+    name = invoke.name
     handler = commands_of(type(model)).get(name) if isinstance(name, str) else None
     if handler is None:
         raise SyncError(UNKNOWN_COMMAND, f"{type(model).__name__} has no command {name!r}")
-    check_value(content.get("msg"), limits.max_change_bytes)
-    result = handler(model, content.get("msg"), buffers)
+    check_value(invoke.msg, limits.max_change_bytes)
+    result = handler(model, invoke.msg, buffers)
     value, out = result if isinstance(result, tuple) else (result, [])
     if isinstance(result, tuple) and len(result) != 2:
         raise TypeError("a command returns a value, or a tuple (value, buffers)")
     if not all(isinstance(buffer, BINARY) for buffer in out):
         raise TypeError("a command's buffers must be bytes-like")
     return to_wire(value), [bytes(buffer) for buffer in out]
-
-
-def _failure(request: str, code: str, message: str) -> dict[str, Any]:
-    return {"syncstate": INVOKE_REPLY, "id": request, "ok": False, "code": code, "message": message}

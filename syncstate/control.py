@@ -11,23 +11,29 @@ from typing import TYPE_CHECKING, Any
 
 import comm
 
-from .channel import encode
+from .messages import (
+    Opened,
+    read_buffers,
+    read_create,
+    read_method,
+    read_request,
+    write_created,
+    write_error,
+    write_models,
+)
 from .protocol import (
     BAD_MESSAGE,
     CREATE,
-    CREATED,
-    ERROR,
     FORBIDDEN,
     INTERNAL,
     LIST,
-    MODELS,
     TARGET,
     UNKNOWN_CLASS,
     UNKNOWN_METHOD,
     SyncError,
     limits,
 )
-from .serialize import put_buffers, to_wire
+from .serialize import to_wire
 from .shell import keep_on_main_shell, message_data, method_of
 from .transaction import Transaction, create_ops
 
@@ -40,8 +46,13 @@ _classes: dict[str, type[Model]] = {}
 _registered_on: set[int] = set()
 
 
+def class_name(cls: type) -> str:
+    """How the protocol names a model class (`module.QualName`)."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def register_class(cls: type[Model]) -> None:
-    _classes[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    _classes[class_name(cls)] = cls
 
 
 def register_model(model: Model) -> None:
@@ -76,22 +87,22 @@ def _on_open(channel: Any, open_msg: dict[str, Any]) -> None:
         _handle(channel, msg)
 
     channel.on_msg(on_msg)
-    data = open_msg.get("content", {}).get("data")
-    if isinstance(data, dict) and data.get("method"):
+    data = message_data(open_msg)
+    if isinstance(data, dict) and read_method(data):
         _handle(channel, open_msg)
 
 
 def _handle(channel: Any, msg: dict[str, Any]) -> None:
     data = message_data(msg)
-    request = data.get("request") if isinstance(data, dict) else None
+    request = read_request(data)
     try:
         method = method_of(data)
         if method == LIST:
             _reply_models(channel, request)
         elif method == CREATE:
-            put_buffers(data, data.get("buffer_paths"), msg.get("buffers") or [])
-            model = _create(data.get("class"), data.get("state", {}))
-            channel.send({"method": CREATED, "request": request, "model_id": model.model_id})
+            create = read_create(read_buffers(data, msg.get("buffers") or []))
+            model = _create(create.cls, create.state)
+            channel.send(write_created(request, model.model_id))
         else:
             raise SyncError(UNKNOWN_METHOD, f"unknown method {method!r}")
     except SyncError as error:
@@ -102,23 +113,15 @@ def _handle(channel: Any, msg: dict[str, Any]) -> None:
 
 
 def _reply_error(channel: Any, request: Any, code: str, message: str) -> None:
-    channel.send({"method": ERROR, "request": request, "code": code, "message": message})
+    channel.send(write_error(request, code, message))
 
 
 def _reply_models(channel: Any, request: Any) -> None:
     models = {
-        m.model_id: {
-            "model": f"{type(m).__module__}.{type(m).__qualname__}",
-            "version": m.version,
-            "state": to_wire(m._state),
-        }
-        for m in live_models()
+        m.model_id: Opened(class_name(type(m)), m.version, to_wire(m._state)) for m in live_models()
     }
-    data = {"method": MODELS, "request": request, "models": models}
-    roots = [
-        ["models", mid, "state", key] for mid, entry in models.items() for key in entry["state"]
-    ]
-    channel.send(data, buffers=encode(data, roots))
+    data, buffers = write_models(request, models)
+    channel.send(data, buffers=buffers)
 
 
 def _create(name: Any, state: Any) -> Model:

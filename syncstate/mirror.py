@@ -18,6 +18,20 @@ from typing import Any
 
 from .conflicts import interferes
 from .diff import diff
+from .messages import (
+    KernelPatch,
+    Rejection,
+    StateReply,
+    read_buffers,
+    read_custom,
+    read_method,
+    read_patch,
+    read_reject,
+    read_state,
+    write_custom,
+    write_edit,
+    write_sync,
+)
 from .patch import PatchError, apply_patch, format_pointer, json_copy, json_equal, parse_pointer
 from .protocol import (
     BAD_MESSAGE,
@@ -30,12 +44,10 @@ from .protocol import (
     PATCH,
     REJECT,
     STATE,
-    SYNC,
     TOO_LARGE,
     SyncError,
     check_edit,
 )
-from .serialize import put_buffers, take_buffers
 
 __all__ = ["Mirror", "MirrorError", "PendingEdit"]
 
@@ -78,7 +90,7 @@ def _fields_of(ops: Iterable[Op]) -> set[str]:
     return fields
 
 
-def _refuse_private(name: str) -> None:
+def refuse_private(name: str) -> None:
     if name.startswith("_"):
         raise PatchError(FORBIDDEN, f"field {name!r} is private: only the kernel writes it")
 
@@ -180,7 +192,7 @@ def _diff_at(segments: Segments, before: Any, after: Any) -> list[Op]:
     return diff(before, after, path)
 
 
-def _field_diff(before: dict[str, Any], after: dict[str, Any], fields: Iterable[str]) -> list[Op]:
+def field_diff(before: dict[str, Any], after: dict[str, Any], fields: Iterable[str]) -> list[Op]:
     ops: list[Op] = []
     for name in sorted(fields):
         path = format_pointer([name])
@@ -209,24 +221,20 @@ class Mirror:
 
     def __init__(
         self,
-        open_data: dict[str, Any],
+        state: dict[str, Any],
+        version: int,
         send: Send,
         *,
-        buffers: list[bytes] | None = None,
         model_id: str = "",
         client_id: str | None = None,
     ) -> None:
-        data = dict(open_data)  # put_buffers writes into it; the caller's dict stays as it was
-        data["state"] = json_copy(data.get("state"))
-        put_buffers(data, data.get("buffer_paths"), buffers or [])
-        if not isinstance(data["state"], dict) or not _is_version(data.get("version")):
-            raise SyncError(BAD_MESSAGE, "open data needs a 'state' object and a 'version'")
+        """A mirror of the model at `version` (`messages.read_model` gives both from an
+        `open`); it takes `state` over and changes it in place."""
         self.model_id = model_id
-        self.model_name = str(data.get("model", ""))
         self.client_id = client_id or secrets.token_hex(4)
         self._send = send
-        self._version: int = data["version"]
-        self._visible: dict[str, Any] = data["state"]  # confirmed + pending, applied in place
+        self._version = version
+        self._visible = state  # confirmed + pending, applied in place
         self._pending: list[PendingEdit] = []
         self._in_flight: str | None = None  # awaiting its answer, even if replay dropped it
         self._syncing = False
@@ -235,7 +243,6 @@ class Mirror:
         self._observers: list[Observer] = []
         self._error_callbacks: list[Callable[[MirrorError], None]] = []
         self._custom_callbacks: list[Callable[[Any, list[bytes]], None]] = []
-        self._unsaved: dict[str, Any] = {}  # `set` values until `save_changes`
         self.errors: list[MirrorError] = []
         self.acknowledged: list[str] = []
 
@@ -284,9 +291,7 @@ class Mirror:
         return not (self._pending or self._in_flight or self._syncing)
 
     def get(self, key: str) -> Any:
-        """A field of the visible state, or its value `set` but not yet saved."""
-        if key in self._unsaved:
-            return self._unsaved[key]
+        """A field of the visible state."""
         return self._visible.get(key)
 
     def observe(self, callback: Observer) -> Callable[[], None]:
@@ -322,7 +327,7 @@ class Mirror:
             raise
         fields = _fields_of(edit)
         for name in sorted(fields):
-            _refuse_private(name)
+            refuse_private(name)
         if not edit:
             return None
         # Atomic: all ops or none. On a copy, so that the state never shares objects with the
@@ -341,28 +346,15 @@ class Mirror:
         self._flush()
         return queued.id
 
-    def set(self, key: str, value: Any) -> None:
-        """anywidget style: remembered until `save_changes()`."""
-        _refuse_private(key)
-        self._unsaved[key] = value
-
-    def save_changes(self) -> str | None:
-        """Turn the values given to `set` into one edit, in the order they were set."""
-        unsaved, self._unsaved = self._unsaved, {}
-        ops: list[Op] = []
-        for key, value in unsaved.items():
-            ops += _field_diff(self._visible, {key: value}, [key])
-        return self.patch(ops)
-
     def send_custom(self, content: Any, buffers: list[bytes] | None = None) -> None:
         """A custom message to the kernel's `on_msg` handlers."""
-        self._post({"method": CUSTOM, "content": content}, list(buffers or []))
+        self._post(write_custom(content), list(buffers or []))
 
     def request_sync(self) -> None:
         """Ask the kernel for the whole state (done by itself when it misses a message)."""
         if not self._syncing:
             self._syncing = True
-            self._post({"method": SYNC}, [])
+            self._post(write_sync(), [])
 
     # -- from the kernel --------------------------------------------------------------------
 
@@ -372,22 +364,19 @@ class Mirror:
         if self._closed:
             return
         try:
-            if not isinstance(data, dict):
-                raise SyncError(BAD_MESSAGE, "a message must be an object")
-            method = data.get("method")
+            method = read_method(data)
             if method == CUSTOM:
-                content = data.get("content")
+                content = read_custom(data)
                 for callback in list(self._custom_callbacks):
                     callback(content, [bytes(b) for b in buffers or []])
                 return
-            data = dict(data)  # put_buffers writes into it
-            put_buffers(data, data.get("buffer_paths"), buffers or [])
+            data = read_buffers(data, buffers or [])
             if method == PATCH:
-                self._on_patch(data)
+                self._on_patch(read_patch(data))
             elif method == REJECT:
-                self._on_reject(data)
+                self._on_reject(read_reject(data))
             elif method == STATE:
-                self._on_state(data)
+                self._on_state(read_state(data))
             else:
                 raise SyncError(BAD_MESSAGE, f"unknown method {method!r}")
         except SyncError as error:
@@ -406,11 +395,9 @@ class Mirror:
         self._in_flight = None
         self._closed = True
 
-    def _on_patch(self, data: dict[str, Any]) -> None:
-        version, ops, ack = data.get("version"), data.get("ops"), data.get("ack", [])
-        if not _is_version(version) or not isinstance(ack, list):
-            raise SyncError(BAD_MESSAGE, "a patch needs an integer 'version' and 'ack' list")
-        ops = _check_shape(ops)  # a copy: the state must not share objects with messages
+    def _on_patch(self, patch: KernelPatch) -> None:
+        version, ack = patch.version, patch.ack
+        ops = _check_shape(patch.ops)  # a copy: the state must not share objects with messages
         _fields_of(ops)  # no op on the whole document
         if self._syncing or version != self._version + 1:
             # The state we ask for (or asked for) includes this version: only learn which
@@ -441,18 +428,15 @@ class Mirror:
         self._emit(changes)
         self._flush()
 
-    def _on_reject(self, data: dict[str, Any]) -> None:
-        edit_id, code, version = data.get("id"), data.get("code"), data.get("version")
-        if not isinstance(code, str) or not (edit_id is None or isinstance(edit_id, str)):
-            raise SyncError(BAD_MESSAGE, "a reject needs an 'id' and a string 'code'")
+    def _on_reject(self, rejection: Rejection) -> None:
+        edit_id, code, version = rejection.id, rejection.code, rejection.version
         mine = edit_id is not None and (
             edit_id == self._in_flight or any(e.id == edit_id for e in self._pending)
         )
         if mine:
             assert edit_id is not None
             leaving = [e for e in self._pending if e.id == edit_id]
-            message = data.get("message")
-            self._error(edit_id, code, message if isinstance(message, str) else code)
+            self._error(edit_id, code, rejection.message)
             if edit_id == self._in_flight:
                 self._in_flight = None
                 # A rejection takes its followers with it: they were made on top of it.
@@ -466,10 +450,8 @@ class Mirror:
             return
         self._flush()
 
-    def _on_state(self, data: dict[str, Any]) -> None:
-        version, state = data.get("version"), data.get("state")
-        if not isinstance(version, int) or isinstance(version, bool) or not isinstance(state, dict):
-            raise SyncError(BAD_MESSAGE, "a state needs an integer 'version' and a 'state'")
+    def _on_state(self, reply: StateReply) -> None:
+        version, state = reply.version, reply.state
         if not self._syncing and version <= self._version:
             return  # the answer to another frontend's sync: nothing new
         before = self._visible  # left as it is: nothing shares it any more
@@ -480,7 +462,7 @@ class Mirror:
         # answered it before this state we would have its answer. (This state answers another
         # frontend's `sync`, sent before ours.) Its answer will come.
         self._redo()
-        self._emit(_field_diff(before, self._visible, set(before) | set(self._visible)))
+        self._emit(field_diff(before, self._visible, set(before) | set(self._visible)))
         self._flush()
 
     # -- confirmed / pending / visible ------------------------------------------------------
@@ -606,18 +588,7 @@ class Mirror:
             return
         queued.sent = True
         self._in_flight = queued.id
-        data: dict[str, Any] = {
-            "method": PATCH,
-            "id": queued.id,
-            "base": queued.base,
-            "ops": json_copy(queued.ops),
-        }
-        paths, buffers = take_buffers(
-            data, [["ops", i] for i, op in enumerate(data["ops"]) if "value" in op]
-        )
-        if paths:
-            data["buffer_paths"] = paths
-        self._post(data, buffers)
+        self._post(*write_edit(queued.id, queued.base, json_copy(queued.ops)))
 
     def _resync(self, message: str) -> None:
         self.request_sync()

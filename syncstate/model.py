@@ -20,29 +20,34 @@ import comm
 from traitlets import Bunch, HasTraits, Instance, TraitError, TraitType
 
 from . import control
-from .channel import Channel, encode
-from .commands import is_invoke, run_invoke
+from .channel import Channel
+from .commands import run_invoke
 from .diff import diff
 from .esm import load_source, watcher
+from .messages import (
+    edit_id_of,
+    read_buffers,
+    read_custom,
+    read_edit,
+    read_invoke,
+    write_custom,
+    write_open,
+)
 from .patch import format_pointer, json_equal
 from .protocol import (
     CUSTOM,
     INTERNAL,
     MIME_TYPE,
-    OPEN,
     PATCH,
-    PROTOCOL,
     REF_PREFIX,
     SYNC,
     TARGET,
     UNKNOWN_METHOD,
     SyncError,
     check_text,
-    edit_id_of,
-    parse_edit,
 )
-from .saved import saved_state
-from .serialize import Referable, put_buffers, to_wire
+from .saved import view_data
+from .serialize import Referable, to_wire
 from .shell import keep_on_main_shell, message_data, method_of
 from .tracked import (
     Slot,
@@ -110,14 +115,7 @@ class Model(HasTraits, Referable):
             return
         control.ensure_target()
         wire, converted = self._wrap_state()
-        data = {
-            "protocol": PROTOCOL,
-            "method": OPEN,
-            "model": f"{type(self).__module__}.{type(self).__qualname__}",
-            "version": 0,
-            "state": wire,
-        }
-        buffers = encode(data, [["state", key] for key in converted])
+        data, buffers = write_open(control.class_name(type(self)), wire, converted)
         self._comm = comm.create_comm(target_name=TARGET, data=data, buffers=buffers)
         keep_on_main_shell(self._comm)
         self._comm.on_msg(self._handle_msg)
@@ -179,7 +177,7 @@ class Model(HasTraits, Referable):
     def send(self, content: Any, buffers: list[bytes] | None = None) -> None:
         """Send a custom message to the views (`model.on("msg:custom", ...)` in JS)."""
         if self._comm is not None:
-            self._channel.send({"method": CUSTOM, "content": content}, buffers or [])
+            self._channel.send(write_custom(content), buffers or [])
 
     def on_msg(self, callback: MessageCallback, remove: bool = False) -> None:
         """Call `callback(model, content, buffers)` for each custom message from a view."""
@@ -191,10 +189,9 @@ class Model(HasTraits, Referable):
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         # The state travels with the output, so that it can be shown without the kernel; the
         # widget view is for frontends that render only Jupyter widgets.
-        view = {"model_id": self.model_id, "protocol": PROTOCOL}
         return {
             "text/plain": repr(self),
-            MIME_TYPE: view | saved_state(self),
+            MIME_TYPE: view_data(self),
             **widget_view(self),
         }
 
@@ -237,20 +234,21 @@ class Model(HasTraits, Referable):
         self._trait_values[name] = tracked
         return tracked
 
-    def _after_set(self, name: str, old: Any) -> None:
-        """After an assignment of a synced trait that traitlets kept silent because the new
-        value == the old one (see `_watch_silent_sets`, the hook that calls this)."""
-        state = self.__dict__.get("_state")
-        if state is None or self._comm is None or name not in state:
-            return
-        current = self._trait_values.get(name)
-        if current is state[name] or "to_json" in self._sync_traits()[name].metadata:
-            return  # the usual case: notify_change has synced it
+    def _after_silent_set(self, name: str, old: Any) -> None:
+        """traitlets stored a value of synced trait `name` that is not the document, and kept
+        quiet if it == `old` (the hook: `_watch_silent_sets`)."""
+        if self._comm is None or name not in self._state:
+            return  # not open yet: `open` reads every value
+        if "to_json" in self._sync_traits()[name].metadata:
+            return  # its document is never the value: notify_change has synced it
+        current = self._trait_values[name]
         if not json_equal(old, current):
             # Equal in Python, not in JSON (1 == True): a change after all, so notify, which
             # also gets it cross-validated inside hold_trait_notifications.
             self._notify_trait(name, old, current)
-        elif not self._cross_validation_lock:  # held: a Transaction calls _keep_tracked itself
+        elif not self._cross_validation_lock:
+            # (Held, the assignment may yet be rolled back: a Transaction keeps its fields
+            # tracked once they have passed.)
             self._keep_tracked(name)
 
     def _keep_tracked(self, name: str) -> None:
@@ -346,12 +344,11 @@ class Model(HasTraits, Referable):
         try:
             method = method_of(data)
             if method == PATCH:
-                put_buffers(data, data.get("buffer_paths"), msg.get("buffers") or [])
-                self._apply_edit(data)
+                self._apply_edit(read_buffers(data, msg.get("buffers") or []))
             elif method == SYNC:
                 self._channel.send_state(self._state)
             elif method == CUSTOM:
-                self._deliver_custom(data.get("content"), msg.get("buffers") or [])
+                self._deliver_custom(read_custom(data), msg.get("buffers") or [])
             else:
                 raise SyncError(UNKNOWN_METHOD, f"unknown method {method!r}")
         except SyncError as error:
@@ -361,8 +358,9 @@ class Model(HasTraits, Referable):
             self._channel.reject(edit_id_of(data), INTERNAL, f"{type(error).__name__}: {error}")
 
     def _deliver_custom(self, content: Any, buffers: list[Any]) -> None:
-        if is_invoke(content):
-            run_invoke(self, content, [bytes(b) for b in buffers])
+        invoke = read_invoke(content)
+        if invoke is not None:
+            run_invoke(self, invoke, [bytes(b) for b in buffers])
             return
         for callback in list(self._msg_callbacks):
             try:
@@ -371,7 +369,7 @@ class Model(HasTraits, Referable):
                 log.exception("syncstate: a custom message handler failed")
 
     def _apply_edit(self, data: dict[str, Any]) -> None:
-        edit = parse_edit(data)
+        edit = read_edit(data)
         transaction = Transaction(self._sync_traits(), edit.ops, readable=self._state)
         self._channel.history.check(edit.base, self._channel.version, transaction.ops)
         self._channel.flush()  # anything queued before this edit leaves as its own version
@@ -429,20 +427,16 @@ def _watch_silent_sets(trait: TraitType[Any, Any]) -> None:
     cross-validation and roll-back), and traitlets' own `List` and `Set` override it. It stores
     the value but notifies only when `old != new`, so `notify_change` never sees an assignment
     of 1 where True was, or of a new `[1]` where `[1]` was: equal in Python, not the same
-    document. After `set`, `Model._after_set` catches those. The wrapper sits on the trait
+    document. After `set`, `Model._after_silent_set` catches those. The wrapper sits on the trait
     itself (not `Model.__setattr__`), so other attribute assignments keep full speed.
     tests/python/test_traitlets_hook.py fails if traitlets changes any of this.
     """
     if "set" in vars(trait):
         return
     plain_set = trait.set
-
     name = str(trait.name)
 
-    def set_and_check(obj: Any, value: Any) -> None:
-        if not isinstance(obj, Model):
-            plain_set(obj, value)
-            return
+    def set_and_check(obj: Model, value: Any) -> None:
         values = obj._trait_values
         old = values.get(name)
         if value is old and obj._cross_validation_lock:
@@ -451,11 +445,11 @@ def _watch_silent_sets(trait: TraitType[Any, Any]) -> None:
             # a big list a second time, for the same value.
             return
         plain_set(obj, value)
-        # Inline for the hot path: the usual assignment has already been synced.
+        # The usual assignment was synced by notify_change: its value is the document.
         if values.get(name) is not obj._state.get(name, _ABSENT):
-            obj._after_set(name, old)
+            obj._after_silent_set(name, old)
 
-    trait.set = set_and_check  # type: ignore[method-assign]
+    trait.set = set_and_check  # type: ignore[method-assign,assignment]
 
 
 def _encode(op: dict[str, Any]) -> dict[str, Any]:

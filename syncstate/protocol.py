@@ -1,7 +1,8 @@
 """The `syncstate/1` wire protocol: names, error codes, limits, and checks of inbound values.
 
-docs/protocol.md is the prose version of this module; keep the two in step. Every method name,
-field and error code is defined here once; the other modules import them. js/src/core/protocol.ts
+docs/protocol.md is the prose version of this module; keep the two in step. Every method name
+and error code is defined here once; the other modules import them (the fields of messages
+are spelled in messages.py alone). js/src/core/protocol.ts
 is the TypeScript twin, with the same names; tests/python/test_protocol_vocabulary.py checks
 that the two and docs/protocol.md's "Vocabulary" tables say the same.
 """
@@ -38,35 +39,6 @@ ERROR = "error"
 #: Commands: the `syncstate` member of a `custom` message's content (docs/protocol.md, "Commands").
 INVOKE = "invoke"
 INVOKE_REPLY = "invoke-reply"
-
-# -- fields (docs/protocol.md, "Vocabulary") ---------------------------------------------------
-FIELD_PROTOCOL = "protocol"
-FIELD_METHOD = "method"
-FIELD_MODEL = "model"
-FIELD_VERSION = "version"
-FIELD_STATE = "state"
-FIELD_BUFFER_PATHS = "buffer_paths"
-FIELD_OPS = "ops"
-FIELD_ACK = "ack"
-FIELD_ID = "id"
-FIELD_BASE = "base"
-FIELD_CODE = "code"
-FIELD_MESSAGE = "message"
-FIELD_CONTENT = "content"
-FIELD_REQUEST = "request"
-FIELD_MODELS = "models"
-FIELD_CLASS = "class"
-FIELD_MODEL_ID = "model_id"
-#: In a command's request and reply (the `content` of a `custom` message).
-FIELD_SYNCSTATE = "syncstate"
-FIELD_NAME = "name"
-FIELD_MSG = "msg"
-FIELD_OK = "ok"
-#: In a `child` reply: the child's widget model id.
-FIELD_WIDGET = "widget"
-#: In the saved state of a view output.
-FIELD_BUFFERS = "buffers"
-FIELD_STATE_OMITTED = "state_omitted"
 
 # -- error codes (docs/protocol.md, "reject") ---------------------------------------------------
 BAD_MESSAGE = "bad_message"
@@ -120,6 +92,8 @@ class Limits:
     max_int_digits: int = 100
     #: Bytes one edit may make the kernel broadcast: the values it carries and copies.
     max_change_bytes: int = 64 * 1024 * 1024
+    #: Bytes a model's document may reach through frontend edits (syncstate/size.py).
+    max_document_bytes: int = 256 * 1024 * 1024
     #: Versions of change history kept per model for conflict checks; older bases are `stale`.
     history: int = 1_000
     #: Bytes of paths that history may hold per model (it holds paths, never values).
@@ -129,30 +103,6 @@ class Limits:
 
 
 limits = Limits()
-
-
-@dataclass
-class Edit:
-    """A frontend `patch` message, checked for shape (not yet for meaning)."""
-
-    id: str
-    base: int
-    ops: list[Any]
-
-
-def parse_edit(data: dict[str, Any]) -> Edit:
-    edit_id = data.get("id")
-    if not isinstance(edit_id, str):
-        raise SyncError(BAD_MESSAGE, "an edit needs a string 'id'")
-    base = data.get("base")
-    if not isinstance(base, int) or isinstance(base, bool):
-        raise SyncError(BAD_MESSAGE, "an edit needs an integer 'base' version")
-    ops = data.get("ops")
-    if not isinstance(ops, list):
-        raise SyncError(BAD_MESSAGE, "an edit needs a list of 'ops'")
-    if len(ops) > limits.max_ops:
-        raise SyncError(TOO_LARGE, f"{len(ops)} ops exceed the limit of {limits.max_ops}")
-    return Edit(edit_id, base, ops)
 
 
 def check_text(text: str) -> None:
@@ -222,10 +172,3 @@ def check_edit(ops: list[Any]) -> None:
                     raise SyncError(TOO_LARGE, f"a path is deeper than {limits.max_depth}")
         if "value" in op:
             budget -= check_value(op["value"], budget)
-
-
-def edit_id_of(data: Any) -> str | None:
-    """The id to name in a rejection, when the message carries a usable one."""
-    if isinstance(data, dict) and isinstance(data.get("id"), str):
-        return str(data["id"])
-    return None

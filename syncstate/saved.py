@@ -12,7 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any, cast
 
 from .diff import json_size
-from .protocol import FIELD_MODELS
+from .protocol import PROTOCOL
 from .serialize import models_in, take_buffers, to_wire
 
 if TYPE_CHECKING:
@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 #: larger one is left out (`state_omitted: "too_large"`). Same cap as js/src/core/saved.ts.
 SAVED_STATE_MAX_CHARS = 4_000_000
 TOO_LARGE = "too_large"
+
+
+def view_data(model: Model) -> dict[str, Any]:
+    """The data of a model's view output: which model, and its state as saved."""
+    return {"model_id": model.model_id, "protocol": PROTOCOL} | saved_state(model)
 
 
 def saved_state(model: Model) -> dict[str, Any]:
@@ -35,7 +40,7 @@ def saved_state(model: Model) -> dict[str, Any]:
         return {"state_omitted": TOO_LARGE}
     saved = _saved_entry(model)
     if held:
-        saved[FIELD_MODELS] = {child.model_id: _saved_entry(child) for child in held}
+        saved["models"] = {child.model_id: _saved_entry(child) for child in held}
     if len(json.dumps(saved)) > SAVED_STATE_MAX_CHARS:
         return {"state_omitted": TOO_LARGE}
     return saved

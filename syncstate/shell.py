@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from .messages import read_method
 from .protocol import BAD_MESSAGE, SyncError
 
 
@@ -35,13 +36,12 @@ def message_data(msg: Any) -> Any:
 def method_of(data: Any) -> Any:
     """The `method` of an inbound message; SyncError (`bad_message`) for one that is not an
     object, or that reached us on another thread than the main shell."""
-    if not isinstance(data, dict):
-        raise SyncError(BAD_MESSAGE, "a message must be a JSON object")
+    method = read_method(data)
     if not on_main_shell():
         raise SyncError(
             BAD_MESSAGE, "syncstate messages are handled on the kernel's main shell, not a subshell"
         )
-    return data.get("method")
+    return method
 
 
 def _main_shell(data: Any, requested: str | None) -> None:

@@ -26,6 +26,7 @@ from .protocol import (
     check_value,
     limits,
 )
+from .size import document_size
 from .tracked import _Node
 from .validation import Changes, validate_in_place
 
@@ -46,11 +47,15 @@ class Transaction:
         self.ops = [_parse(index, op) for index, op in enumerate(ops)]
         #: What the edit may still make the kernel broadcast (values carried, then copies).
         self.budget = limits.max_change_bytes
+        #: What the edit may add to the document: the values it adds and copies.
+        self.grows = 0
         self.written: set[str] = set()
         for index, op in enumerate(self.ops):
             self._check_access(index, op, readable)
             if op.kind in ("add", "replace", "test"):
-                self.budget -= check_value(op.value, self.budget)
+                size = check_value(op.value, self.budget)
+                self.budget -= size
+                self.grows += size if op.kind != "test" else 0
         self.undo: list[Undo] = []
         #: In-place changes per field, for observers once the edit is committed.
         self.changes: dict[str, list[dict[str, Any]]] = {}
@@ -94,10 +99,14 @@ class Transaction:
                 values[name] = cls._field_value(name, op.value, None)
             except TraitError as error:
                 raise SyncError(INVALID, str(error)) from error
+        if self.grows > limits.max_document_bytes:
+            raise SyncError(TOO_LARGE, f"a document over {limits.max_document_bytes} bytes")
         try:
-            return cls(**values)
+            model = cls(**values)
         except TraitError as error:
             raise SyncError(INVALID, str(error)) from error
+        model._channel.size.grew(self.grows)
+        return model
 
     # -- edit -------------------------------------------------------------------------------
 
@@ -114,11 +123,13 @@ class Transaction:
         for name in self.written - in_place:
             state[name] = json_copy(state[name])
         mark = model._channel.mark()
+        version_before = model._channel.version
         model._transaction = self
         patch = Patch(state, self.undo)
         changes = Changes()
         try:
             self._apply_ops(patch, changes)
+            model._channel.size.admit(self.grows, version_before, lambda: document_size(state))
             assigned = {
                 n: model._field_value(n, state[n], model)
                 for n in self.written
@@ -173,7 +184,9 @@ class Transaction:
             source = patch.get(op.source)
         except PatchError:
             return  # applying the op reports it
-        self.budget -= check_value(source, self.budget)
+        size = check_value(source, self.budget)
+        self.budget -= size
+        self.grows += size
 
     def _trait_at(self, path: list[str]) -> Any:
         """The trait that validates the value at `path`, as far as containers say."""

@@ -15,15 +15,8 @@ import functools
 from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
 
-from .protocol import (
-    CHILD,
-    FIELD_MESSAGE,
-    FIELD_METHOD,
-    FIELD_MODEL_ID,
-    FIELD_WIDGET,
-    PROTOCOL,
-    SYNC,
-)
+from .messages import read_child, read_method, write_child
+from .protocol import CHILD, PROTOCOL, SYNC
 from .serialize import models_in
 from .shell import keep_on_main_shell, on_main_shell
 
@@ -84,13 +77,13 @@ class WidgetBridge:
     def _receive(self, widget: Any, content: Any, buffers: list[Any]) -> None:
         """A custom message of the widget's: a `syncstate/1` message for the model."""
         channel = self._model._channel
-        method = content.get(FIELD_METHOD) if isinstance(content, dict) else None
+        method = read_method(content) if isinstance(content, dict) else None
         if method == SYNC and on_main_shell():
             with channel.lock:
                 self.subscribed = True
                 self.relay(*channel.state_message(self._model._state))
         elif method == CHILD and on_main_shell():
-            self._answer_child(content.get(FIELD_MODEL_ID))
+            self._answer_child(read_child(content))
         else:  # the model answers everything else, and refuses what it must
             self._model._handle_msg({"content": {"data": content}, "buffers": buffers})
 
@@ -99,11 +92,11 @@ class WidgetBridge:
         model's widget, and name it in the answer, which follows the widget's `comm_open`."""
         child = _referenced(self._model._state, model_id)
         bridge = None if child is None else bridge_of(child)
-        answer: dict[str, Any] = {FIELD_METHOD: CHILD, FIELD_MODEL_ID: model_id}
         if bridge is None:
-            answer[FIELD_MESSAGE] = f"syncstate: this model holds no live model {model_id!r}"
+            message = f"syncstate: this model holds no live model {model_id!r}"
+            answer = write_child(model_id, None, message)
         else:
-            answer[FIELD_WIDGET] = bridge.widget.model_id
+            answer = write_child(model_id, bridge.widget.model_id)
         self.widget.send(answer)
 
     def _closed_by_frontend(self, msg: Any) -> None:

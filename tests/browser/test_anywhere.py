@@ -10,9 +10,9 @@ from contextlib import contextmanager
 
 import pytest
 from conftest import ARTIFACTS, Lab
+from models import COUNTER
 from playwright.sync_api import Browser, Page, Route, expect
 from test_elsewhere import DASHBOARD
-from test_lab import COUNTER
 
 
 def test_a_console_renders_a_live_view(lab: Lab) -> None:

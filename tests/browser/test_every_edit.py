@@ -11,37 +11,8 @@ import time
 
 import pytest
 from conftest import Lab
+from models import COUNTERS
 from playwright.sync_api import Locator, expect
-
-COUNTERS = '''
-import syncstate
-from traitlets import Int, Unicode
-
-class Counter(syncstate.Model):
-    _esm = """
-export default {
-  render({ model, el }) {
-    const button = document.createElement("button");
-    button.className = "counter";
-    const draw = () => { button.textContent = `${model.get("label")}: ${model.get("count")}`; };
-    model.on("change:count", draw);
-    draw();
-    button.onclick = () =>
-      model.patch([{ op: "replace", path: "/count", value: model.get("count") + 1 }]);
-    el.append(button);
-  },
-};
-"""
-    label = Unicode("").tag(sync=True)
-    count = Int(0).tag(sync=True)
-
-seen = []
-
-def make(label):
-    counter = Counter(label=label)
-    counter.observe(lambda change: seen.append((label, change["new"])), "count")
-    return counter
-'''
 
 
 @pytest.fixture(params=["lab", "notebook"], ids=["lab", "notebook7"])

@@ -6,33 +6,8 @@ import os
 import time
 
 from conftest import Lab
+from models import COUNTER
 from playwright.sync_api import expect
-
-COUNTER = '''
-import syncstate
-from traitlets import Int
-
-class Counter(syncstate.Model):
-    _esm = """
-export default {
-  render({ model, el }) {
-    const button = document.createElement("button");
-    button.className = "counter";
-    const draw = () => { button.textContent = `count is ${model.get("count")}`; };
-    model.on("change:count", draw);
-    draw();
-    button.onclick = () =>
-      model.patch([{ op: "replace", path: "/count", value: model.get("count") + 1 }]);
-    el.append(button);
-  },
-};
-"""
-    _css = ".counter { background: rgb(255, 224, 138); font-size: 16px; padding: 4px 12px; }"
-    count = Int(0).tag(sync=True)
-
-counter = Counter()
-counter
-'''
 
 
 def test_view_syncs_both_ways(lab: Lab) -> None:
@@ -128,26 +103,22 @@ def test_rejected_edit_shows_a_dismissible_banner(lab: Lab) -> None:
     expect(button).to_have_text("count is 0")
 
 
-BUTTON_JS = """
-export default {
-  render({ model, el }) {
-    const button = document.createElement("button");
-    button.className = "counter";
-    button.textContent = `count is ${model.get("count")}`;
-    el.append(button);
-  },
-};
+def one_element_view(tag: str, css_class: str, prefix: str) -> str:
+    """A view module that shows one element: `prefix` and the count."""
+    return f"""
+export default {{
+  render({{ model, el }}) {{
+    const node = document.createElement("{tag}");
+    node.className = "{css_class}";
+    node.textContent = `{prefix}${{model.get("count")}}`;
+    el.append(node);
+  }},
+}};
 """
-LABEL_JS = """
-export default {
-  render({ model, el }) {
-    const label = document.createElement("span");
-    label.className = "reloaded";
-    label.textContent = `reloaded at ${model.get("count")}`;
-    el.append(label);
-  },
-};
-"""
+
+
+BUTTON_JS = one_element_view("button", "counter", "count is ")
+LABEL_JS = one_element_view("span", "reloaded", "reloaded at ")
 FILE_COUNTER = """
 import syncstate
 from traitlets import Int

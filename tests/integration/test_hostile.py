@@ -195,3 +195,35 @@ def test_edits_over_the_limits_get_an_answer(kernel: KernelFrontend, data_text: 
     assert (reply["method"], reply["id"]) == ("reject", "n")
     assert reply["code"] in ("too_large", "bad_message")
     assert next_patch_version(kernel) == 1
+
+
+def add_rows_until_refused(kernel: KernelFrontend, comm_id: str, version: int) -> tuple[int, int]:
+    """Adds 1 KB rows one edit at a time until one is refused `too_large`: (rows added, version)."""
+    for i in range(40):
+        ops = [{"op": "add", "path": "/rows/-", "value": "x" * 1_000}]
+        reply = answer(kernel.send(comm_id, edit(ops, base=version, edit_id=f"r{i}")))
+        if reply["method"] == "reject":
+            assert reply["code"] == "too_large", reply
+            return i, version
+        version = reply["version"]
+    raise AssertionError("40 rows of 1 KB were all admitted")
+
+
+def test_h_frontends_cannot_grow_a_model_past_max_document_bytes(kernel: KernelFrontend) -> None:
+    comm_id = open_target(kernel, "syncstate.limits.max_document_bytes = 20_000")
+    added, version = add_rows_until_refused(kernel, comm_id, 0)
+    assert 15 <= added <= 20  # each row adds ~1 KB to a nearly empty document
+    assert kernel.output("print(len(target.rows))") == f"{added}\n"
+    assert next_patch_version(kernel) == version + 1
+    # Once the kernel makes room, frontends may add again: the document is measured anew.
+    kernel.execute("target.rows = target.rows[:10]")
+    added, version = add_rows_until_refused(kernel, comm_id, version + 2)
+    assert 5 <= added <= 10
+    # A document the kernel made over the limit can shrink from a frontend; frontends can
+    # never add more than the limit to it (kernel changes count from the next measure).
+    kernel.execute("target.rows = ['y' * 1_000] * 30")
+    ops = [{"op": "remove", "path": "/rows/0"}]
+    assert answer(kernel.send(comm_id, edit(ops, base=version + 1, edit_id="shrink")))["ack"]
+    added, version = add_rows_until_refused(kernel, comm_id, version + 2)
+    assert added <= 20
+    assert kernel.output("print(len(target.rows))") == f"{29 + added}\n"

@@ -22,6 +22,7 @@ from traitlets import Dict, Int, List, TraitError, Unicode, observe, validate
 
 import syncstate
 from syncstate.client import Mirror
+from syncstate.messages import read_model
 from syncstate.patch import PatchError, apply_patch, json_copy, json_equal
 
 _ids = itertools.count()
@@ -364,8 +365,10 @@ class World:
     def join(self, open_data: dict[str, Any]) -> Mirror:
         index = len(self.mirrors)
         out: deque[Any] = deque()
+        opened = read_model(open_data, [])
         mirror = Mirror(
-            open_data,
+            opened.state,
+            opened.version,
             lambda data, buffers=None: out.append(wire(data)),
             model_id=self.comm.comm_id,
             client_id=f"m{index}",

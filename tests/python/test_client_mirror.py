@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from helpers import FakeManager, fake_comms
 
-from syncstate.client import Mirror
+from syncstate.client import Mirror, anywidget_model
+from syncstate.messages import read_model
 from syncstate.patch import PatchError, apply_patch, json_copy, json_equal
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
@@ -25,7 +26,8 @@ RULES = json.loads((VECTORS / "mirror_rules.json").read_text())["scenarios"]
 def make(state: dict[str, Any], version: int = 0) -> tuple[Mirror, list[Any]]:
     sent: list[Any] = []
     mirror = Mirror(
-        {"method": "open", "version": version, "state": state},
+        json_copy(state),
+        version,
         lambda data, buffers=None: sent.append((data, buffers or [])),
         client_id="c",
     )
@@ -56,8 +58,10 @@ def to_vector(value: Any) -> Any:
 def replay(scenario: dict[str, Any]) -> None:
     """Do each step's event; compare the mirror with what the step expects (the keys it has)."""
     sent: list[tuple[Any, list[bytes]]] = []
+    opened = read_model(scenario["open"], [])
     mirror = Mirror(
-        scenario["open"],
+        opened.state,
+        opened.version,
         lambda data, buffers=None: sent.append((json_copy(data), list(buffers or []))),
         client_id=scenario["client_id"],
     )
@@ -72,9 +76,9 @@ def replay(scenario: dict[str, Any]) -> None:
                 buffers = [base64.b64decode(b) for b in step.get("buffers", [])]
                 mirror.handle_message(step["receive"], buffers)
             elif "set" in step:
-                mirror.set(step["set"]["key"], from_vector(step["set"]["value"]))
+                anywidget_model(mirror).set(step["set"]["key"], from_vector(step["set"]["value"]))
             elif "save_changes" in step:
-                mirror.save_changes()
+                anywidget_model(mirror).save_changes()
             elif "close" in step:
                 mirror.handle_close()
             else:
@@ -244,17 +248,36 @@ def test_the_callers_ops_are_not_kept() -> None:
     assert sent[0][0]["ops"][0]["value"] == {"deep": [1]}
 
 
+def test_values_set_are_read_back_until_saved_then_leave_as_one_edit() -> None:
+    """The anywidget adapter, as js/src/core/anywidget.ts: the mirror itself has no `set`."""
+    mirror, sent = make({"a": 1, "b": [1], "_esm": ""})
+    assert not hasattr(mirror, "set") and not hasattr(mirror, "save_changes")
+    anywidget_model(mirror).set("b", [1, 2])
+    anywidget_model(mirror).set("a", 5)
+    assert anywidget_model(mirror).get("a") == 5 and mirror.get("a") == 1 and sent == []
+    with pytest.raises(PatchError):
+        anywidget_model(mirror).set("_esm", "x")
+    assert anywidget_model(mirror).save_changes() == "c:1"
+    assert [op["path"] for op in sent[0][0]["ops"]] == ["/b/1", "/a"]
+    assert mirror.state == {"a": 5, "b": [1, 2], "_esm": ""}
+    assert anywidget_model(mirror).save_changes() is None
+
+
 def test_binary_values_travel_as_buffers() -> None:
     sent: list[Any] = []
-    mirror = Mirror(
+    opened = read_model(
         {
             "method": "open",
             "version": 0,
             "state": {"img": None, "n": 0},
             "buffer_paths": [["state", "img"]],
         },
+        [b"PNG"],
+    )
+    mirror = Mirror(
+        opened.state,
+        opened.version,
         lambda data, buffers=None: sent.append((data, buffers)),
-        buffers=[b"PNG"],
         client_id="c",
     )
     assert mirror.get("img") == b"PNG"

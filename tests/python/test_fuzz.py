@@ -318,6 +318,7 @@ def small_limits() -> Iterator[None]:
     saved = dataclasses.replace(syncstate.limits)
     syncstate.limits.max_ops, syncstate.limits.max_depth = 50, 30
     syncstate.limits.max_buffer_bytes = syncstate.limits.max_change_bytes = 8192
+    syncstate.limits.max_document_bytes = 32_768
     syncstate.limits.creatable = "any"
     try:
         yield
@@ -516,7 +517,7 @@ class Strict(syncstate.Model):
 def test_an_edit_equal_in_python_but_not_in_json() -> None:
     """`replace /count true` when count is 1: inside hold_trait_notifications traitlets finds
     no change (1 == True) and would skip the @validate cross-validator, which refuses bools;
-    the kernel notifies such assignments itself (Model._after_set)."""
+    the kernel notifies such assignments itself (Model._after_silent_set)."""
     with fake_comms():
         model = Strict(count=1)
         try:

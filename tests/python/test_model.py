@@ -597,10 +597,10 @@ def test_creating_a_plain_model_copies_and_walks_its_state_once(
     copy by `to_wire`, no walk for binary values); only fields with bytes are converted."""
     copied: list[Any] = []
     walked: list[Any] = []
-    to_wire, take_buffers = syncstate.model.to_wire, syncstate.channel.take_buffers
+    to_wire, take_buffers = syncstate.model.to_wire, syncstate.messages.take_buffers
     monkeypatch.setattr(syncstate.model, "to_wire", lambda v: copied.append(v) or to_wire(v))
     monkeypatch.setattr(
-        syncstate.channel, "take_buffers", lambda d, r: walked.append(r) or take_buffers(d, r)
+        syncstate.messages, "take_buffers", lambda d, r: walked.append(r) or take_buffers(d, r)
     )
     rows = [{"text": f"row {i}", "done": False} for i in range(100)]
     m = Todo(items=rows)

@@ -1,6 +1,7 @@
 """One protocol vocabulary: docs/protocol.md's "Vocabulary" tables, syncstate/protocol.py and
 js/src/core/protocol.ts name the same constants with the same values, nothing more or less,
-and each name is also used in the rest of docs/protocol.md (documented, not only listed)."""
+and each name is also used in the rest of docs/protocol.md (documented, not only listed).
+The fields of messages are spelled in the message modules (and the saved-view ones) alone."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ DOC = (ROOT / "docs" / "protocol.md").read_text()
 TS = (ROOT / "js" / "src" / "core" / "protocol.ts").read_text()
 BODY, VOCABULARY = DOC.split("\n## Vocabulary\n")
 ROW = re.compile(r"^\| `([^`]+)` \| `([A-Z_]+)` \|", re.M)
+FIELDS_TABLE = VOCABULARY.split("### Fields")[1].split("\n### ")[0]
+FIELDS = re.findall(r"^\| `([a-z_]+)` \|", FIELDS_TABLE, re.M)
+PY_SPELLERS = [ROOT / "syncstate" / name for name in ("messages.py", "saved.py")]
+TS_SPELLERS = [ROOT / "js" / "src" / "core" / name for name in ("messages.ts", "saved.ts")]
 
 
 def documented() -> dict[str, str]:
@@ -42,7 +47,7 @@ def typescript_constants() -> dict[str, str]:
 
 def test_the_tables_list_every_constant_of_both_languages() -> None:
     expected = documented()
-    assert len(expected) > 50
+    assert len(expected) > 30
     assert python_constants() == expected
     assert typescript_constants() == expected
 
@@ -76,3 +81,28 @@ def test_the_reject_codes_table_matches_the_vocabulary() -> None:
 def _code_rows() -> list[tuple[str, str, str]]:
     section = VOCABULARY.split("### Error codes")[1]
     return re.findall(r"^\| `([^`]+)` \| `([A-Z_]+)` \| ([^|]+?) \|$", section, re.M)
+
+
+def test_every_field_is_spelled_in_the_python_message_modules() -> None:
+    """Python writes or reads every message kind (the JS frontend has no control comm)."""
+    assert len(FIELDS) > 20
+    python = "".join(path.read_text() for path in PY_SPELLERS)
+    assert [name for name in FIELDS if f'"{name}"' not in python] == []
+
+
+def test_no_other_module_spells_the_fields_of_messages() -> None:
+    """`method`, `ops`, `ack`, `base` and `request` name nothing but message fields: found
+    anywhere else, a message is being written or read outside the message modules."""
+    spellers = {*PY_SPELLERS, *TS_SPELLERS}
+    python = re.compile(r'"(method|ops|ack|base|request)"')
+    typescript = re.compile(r"\bmethod\??:|\.method\b|'method'")
+    sources = [*(ROOT / "syncstate").glob("*.py"), *(ROOT / "js" / "src").rglob("*.ts")]
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sources
+        if path not in spellers
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if (python if path.suffix == ".py" else typescript).search(line)
+        and not line.lstrip().startswith(("#", "*", "//"))
+    ]
+    assert found == []

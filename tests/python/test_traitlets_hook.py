@@ -55,7 +55,7 @@ def test_hold_trait_notifications_sets_again_under_the_lock(
     calls: list[tuple[Any, bool]],
 ) -> None:
     """The final cross-validation (and a roll-back) go through `set` while the lock is held,
-    which is why `Model._after_set` leaves those to the `Transaction`."""
+    which is why `Model._after_silent_set` leaves those to the `Transaction`."""
     obj = Plain()
     with obj.hold_trait_notifications():
         obj.value = 5
@@ -68,7 +68,7 @@ def test_hold_trait_notifications_sets_again_under_the_lock(
 
 
 def test_traitlets_keeps_equal_assignments_silent() -> None:
-    """Stored, but not notified, when new == old: what `Model._after_set` exists for."""
+    """Stored, but not notified, when new == old: what `Model._after_silent_set` exists for."""
     obj = Plain(value=1, items=[1])
     changes: list[Any] = []
     obj.observe(changes.append)

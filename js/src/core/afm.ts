@@ -6,7 +6,8 @@
 
 import { isObject } from './json';
 import type { Listener } from './events';
-import { type Invoke, invokerOf, isInvokeReply } from './invoke';
+import { type Invoke, invokerOf } from './invoke';
+import { readInvokeReply } from './messages';
 import { type AnyModel, anywidgetModel } from './anywidget';
 import { MODEL_REF_PREFIX, type Mirror } from './mirror';
 
@@ -180,7 +181,7 @@ export class ViewScope {
       return cb;
     }
     const wrapped: Listener = (content: unknown, ...rest: unknown[]) => {
-      if (!isInvokeReply(content)) {
+      if (readInvokeReply(content) === null) {
         cb(content, ...rest);
       }
     };

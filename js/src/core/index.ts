@@ -10,3 +10,4 @@ export * from './limits';
 export * from './saved';
 export * from './notices';
 export * from './protocol';
+export * from './messages';

@@ -4,9 +4,8 @@
  * with a request id (docs/protocol.md, "Commands"); every page receives every reply and keeps
  * only its own.
  */
-import { isObject } from './json';
+import { readInvokeReply, writeInvoke } from './messages';
 import type { Mirror } from './mirror';
-import { INVOKE, INVOKE_REPLY } from './protocol';
 
 
 export interface InvokeOptions {
@@ -20,11 +19,6 @@ export type Invoke = (name: string, msg?: unknown, options?: InvokeOptions) => P
 interface Waiting {
   resolve: (reply: [unknown, DataView[]]) => void;
   reject: (error: Error) => void;
-}
-
-/** A custom message that answers an invoke: views' `msg:custom` listeners do not see it. */
-export function isInvokeReply(content: unknown): content is Record<string, unknown> {
-  return isObject(content) && content.syncstate === INVOKE_REPLY && typeof content.id === 'string';
 }
 
 class Invoker {
@@ -58,7 +52,7 @@ class Invoker {
         reject: error => (settle(), reject(error))
       });
       try {
-        this.mirror.sendCustom({ syncstate: INVOKE, id, name, msg }, buffers);
+        this.mirror.sendCustom(writeInvoke(id, name, msg), buffers);
       } catch (error) {
         this.waiting.get(id)?.reject(error instanceof Error ? error : new Error(String(error)));
       }
@@ -66,18 +60,16 @@ class Invoker {
   }
 
   private onReply(content: unknown, buffers: DataView[]): void {
-    if (!isInvokeReply(content)) {
-      return;
+    const reply = readInvokeReply(content);
+    const waiting = reply === null ? undefined : this.waiting.get(reply.id);
+    if (reply === null || waiting === undefined) {
+      return; // not a reply; or another page's request, or one given up on
     }
-    const waiting = this.waiting.get(content.id as string);
-    if (waiting === undefined) {
-      return; // another page's request, or one given up on
-    }
-    if (content.ok === true) {
-      waiting.resolve([content.msg, buffers]);
+    if (reply.ok) {
+      waiting.resolve([reply.msg, buffers]);
     } else {
-      const error = new Error(String(content.message ?? 'the command failed'));
-      (error as Error & { code?: unknown }).code = content.code;
+      const error = new Error(reply.message);
+      (error as Error & { code?: unknown }).code = reply.code;
       waiting.reject(error);
     }
   }

@@ -10,9 +10,9 @@
  * the places those ops touch (docs/design.md, "Pending edits without copies").
  */
 
-import { MessageError, putBuffers, takeBuffers, toArrayBuffer, toDataView } from './buffers';
+import { MessageError, toArrayBuffer, toDataView } from './buffers';
 import { Emitter } from './events';
-import { type Binary, isObject, jsonClone, jsonEqual } from './json';
+import { type Binary, jsonClone, jsonEqual } from './json';
 import { checkLimits } from './limits';
 import {
   type Operation,
@@ -32,7 +32,22 @@ import {
   undoAll,
   validateOperation
 } from './patch';
-import { BAD_PATH, CLOSED, CUSTOM, DROPPED, FORBIDDEN, OUT_OF_SYNC, PATCH, REF_PREFIX, REJECT, STATE, SYNC } from './protocol';
+import {
+  type KernelPatch,
+  type ModelState,
+  type Rejection,
+  hasBufferPaths,
+  readBuffers,
+  readCustom,
+  readMethod,
+  readPatch,
+  readReject,
+  readState,
+  writeCustom,
+  writeEdit,
+  writeSync
+} from './messages';
+import { BAD_PATH, CLOSED, CUSTOM, DROPPED, FORBIDDEN, OUT_OF_SYNC, PATCH, REF_PREFIX, REJECT, STATE } from './protocol';
 
 /** How a model held in a field is referenced in the state. */
 export const MODEL_REF_PREFIX = REF_PREFIX;
@@ -196,10 +211,6 @@ function combine(ops: Operation[], op: Operation): void {
   }
 }
 
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every(item => typeof item === 'string');
-}
-
 export class Mirror extends Emitter {
   readonly modelId: string;
   readonly clientId: string;
@@ -288,7 +299,7 @@ export class Mirror extends Emitter {
   /** A custom message to the kernel's `on_msg` handlers. */
   sendCustom(content: unknown, buffers: Binary[] = []): void {
     this.assertOpen();
-    this.post({ method: CUSTOM, content }, buffers.map(toArrayBuffer));
+    this.post(writeCustom(content), buffers.map(toArrayBuffer));
   }
 
   /** Calls `cb` with the new value whenever the visible state changes at, under or above `pointer`. */
@@ -310,23 +321,21 @@ export class Mirror extends Emitter {
       return;
     }
     try {
-      if (!isObject(data)) {
-        throw new MessageError('A message must be an object');
+      const method = readMethod(data);
+      if (method !== CUSTOM || hasBufferPaths(data)) {
+        readBuffers(data, buffers);
       }
-      if (data.method !== CUSTOM || data.buffer_paths !== undefined) {
-        putBuffers(data, data.buffer_paths ?? [], buffers);
-      }
-      switch (data.method) {
+      switch (method) {
         case PATCH:
-          return this.onPatch(data);
+          return this.onPatch(readPatch(data));
         case REJECT:
-          return this.onReject(data);
+          return this.onReject(readReject(data));
         case STATE:
-          return this.onState(data);
+          return this.onState(readState(data));
         case CUSTOM:
-          return this.emit('msg:custom', data.content, buffers.map(toDataView));
+          return this.emit('msg:custom', readCustom(data), buffers.map(toDataView));
         default:
-          throw new MessageError(`Unknown method ${JSON.stringify(data.method)}`);
+          throw new MessageError(`Unknown method ${JSON.stringify(method)}`);
       }
     } catch (error) {
       if (!(error instanceof MessageError)) {
@@ -359,11 +368,9 @@ export class Mirror extends Emitter {
     this.off();
   }
 
-  private onPatch(message: Record<string, unknown>): void {
-    const { version, ops, ack = [] } = message;
-    if (typeof version !== 'number' || !Number.isInteger(version) || !Array.isArray(ops) || !isStringArray(ack)) {
-      throw new MessageError('A patch needs an integer "version", an "ops" list and an "ack" list of ids');
-    }
+  private onPatch(patch: KernelPatch): void {
+    const { version, ack } = patch;
+    const ops = patch.ops as Operation[];
     try {
       ops.forEach(validateOperation);
       fieldsOf(ops, () => new PatchError(BAD_PATH, 'A kernel patch cannot replace the whole state'));
@@ -431,11 +438,8 @@ export class Mirror extends Emitter {
     this.flush();
   }
 
-  private onReject(message: Record<string, unknown>): void {
-    const { id, code, message: text, version } = message;
-    if (!(id === null || typeof id === 'string') || typeof code !== 'string') {
-      throw new MessageError('A reject needs an "id" (string or null) and a "code"');
-    }
+  private onReject(rejection: Rejection): void {
+    const { id, code, message, version } = rejection;
     if (id !== null && !id.startsWith(`${this.clientId}:`)) {
       this.checkVersion(version); // another frontend's edit: nothing of ours changes
       return;
@@ -446,18 +450,14 @@ export class Mirror extends Emitter {
       this.inFlight = null;
     }
     this.emitChange(this.rebuild([], new Set(this.pending.filter(edit => edit.id === id || followers.includes(edit)))));
-    const error: MirrorError = { id, code, message: typeof text === 'string' ? text : code };
+    const error: MirrorError = { id, code, message };
     this.emit('error', error);
     followers.forEach(edit => this.emitDropped(edit, `it was made on top of the rejected edit ${id}`));
     this.checkVersion(version);
     this.flush();
   }
 
-  private onState(message: Record<string, unknown>): void {
-    const { version, state } = message;
-    if (typeof version !== 'number' || !Number.isInteger(version) || !isObject(state)) {
-      throw new MessageError('A state needs an integer "version" and a "state" object');
-    }
+  private onState({ version, state }: ModelState): void {
     if (!this.syncing && version <= this.confirmedVersion) {
       return; // the reply to another frontend's sync: nothing new
     }
@@ -611,13 +611,8 @@ export class Mirror extends Emitter {
     }
     next.sent = true;
     this.inFlight = next.id;
-    const { data, buffer_paths, buffers } = takeBuffers({
-      method: PATCH,
-      id: next.id,
-      base: next.base,
-      ops: next.ops
-    });
-    this.post(buffers.length ? { ...data, buffer_paths } : data, buffers);
+    const { data, buffers } = writeEdit(next.id, next.base, next.ops);
+    this.post(data, buffers);
   }
 
   private emitDropped(edit: Edit, why: string): void {
@@ -629,7 +624,7 @@ export class Mirror extends Emitter {
   requestSync(): void {
     if (!this.syncing) {
       this.syncing = true;
-      this.post({ method: SYNC });
+      this.post(writeSync());
     }
   }
 

@@ -1,6 +1,7 @@
 /**
- * The `syncstate/1` wire protocol's vocabulary (docs/protocol.md): every method name, field and
- * error code, defined once for the TypeScript side. syncstate/protocol.py is the Python twin,
+ * The `syncstate/1` wire protocol's vocabulary (docs/protocol.md): every method name and error
+ * code, defined once for the TypeScript side (the fields of messages are spelled in
+ * messages.ts alone). syncstate/protocol.py is the Python twin,
  * with the same names; tests/python/test_protocol_vocabulary.py checks that the two and
  * docs/protocol.md's "Vocabulary" tables say the same.
  */
@@ -35,36 +36,6 @@ export const ERROR = 'error';
 /** Commands: the `syncstate` member of a `custom` message's content. */
 export const INVOKE = 'invoke';
 export const INVOKE_REPLY = 'invoke-reply';
-
-// ---------------------------------------------------------------- fields
-
-export const FIELD_PROTOCOL = 'protocol';
-export const FIELD_METHOD = 'method';
-export const FIELD_MODEL = 'model';
-export const FIELD_VERSION = 'version';
-export const FIELD_STATE = 'state';
-export const FIELD_BUFFER_PATHS = 'buffer_paths';
-export const FIELD_OPS = 'ops';
-export const FIELD_ACK = 'ack';
-export const FIELD_ID = 'id';
-export const FIELD_BASE = 'base';
-export const FIELD_CODE = 'code';
-export const FIELD_MESSAGE = 'message';
-export const FIELD_CONTENT = 'content';
-export const FIELD_REQUEST = 'request';
-export const FIELD_MODELS = 'models';
-export const FIELD_CLASS = 'class';
-export const FIELD_MODEL_ID = 'model_id';
-/** In a command's request and reply (the `content` of a `custom` message). */
-export const FIELD_SYNCSTATE = 'syncstate';
-export const FIELD_NAME = 'name';
-export const FIELD_MSG = 'msg';
-export const FIELD_OK = 'ok';
-/** In a `child` reply: the child's widget model id. */
-export const FIELD_WIDGET = 'widget';
-/** In the saved state of a view output. */
-export const FIELD_BUFFERS = 'buffers';
-export const FIELD_STATE_OMITTED = 'state_omitted';
 
 // ---------------------------------------------------------------- error codes
 

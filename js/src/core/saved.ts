@@ -14,8 +14,10 @@ import { REF_PREFIX, TOO_LARGE } from './protocol';
  */
 export const SAVED_STATE_MAX_CHARS = 4_000_000;
 
-/** The keys a view's output data gets for its saved state. */
+/** The data of a view's output: which model, and its state as saved (docs/protocol.md). */
 export type SavedState = {
+  model_id?: unknown;
+  protocol?: unknown;
   state?: Record<string, unknown>;
   version?: number;
   buffer_paths?: (string | number)[][];

@@ -7,19 +7,16 @@ import { type JSONObject, PromiseDelegate } from '@lumino/coreutils';
 import { type ISignal, Signal } from '@lumino/signaling';
 
 import {
-  FIELD_BUFFER_PATHS,
-  FIELD_METHOD,
-  FIELD_PROTOCOL,
-  FIELD_STATE,
-  FIELD_VERSION,
+  isStateMessage,
   Mirror,
-  OPEN,
   PATCH,
   PROTOCOL,
-  putBuffers,
-  STATE,
-  SYNC,
+  readBuffers,
+  readMethod,
+  readOpen,
+  readState,
   TARGET,
+  writeSync
 } from '../core';
 import { sendToMainShell } from './channel';
 
@@ -33,17 +30,7 @@ const DISCOVERY_TIMEOUT_MS = 10_000;
 /** Kernel statuses after which none of the kernel's models exist any more. */
 const GONE_STATUSES: ReadonlySet<Kernel.Status> = new Set(['restarting', 'autorestarting', 'dead']);
 
-type Buffers = KernelMessage.ICommMsgMsg['buffers'];
 type JsonObject = { [key: string]: unknown };
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Puts a message's binary buffers back where its `buffer_paths` say; throws if they do not fit. */
-function withBuffers(data: JsonObject, buffers: Buffers): JsonObject {
-  return putBuffers(data, data[FIELD_BUFFER_PATHS] ?? [], buffers ?? []);
-}
 
 const instances = new WeakMap<Kernel.IKernelConnection, KernelModels>();
 /** The models of each kernel (by id), from the one connection to it that handles comms. */
@@ -110,18 +97,19 @@ export class KernelModels {
   private onCommOpen(comm: Kernel.IComm, msg: KernelMessage.ICommOpenMsg): void {
     // Throwing here would make JupyterLab close the comm, so a bad message is only reported.
     const data = msg.content.data;
-    if (data[FIELD_PROTOCOL] !== PROTOCOL || data[FIELD_METHOD] !== OPEN || !isObject(data[FIELD_STATE])) {
-      console.warn(`syncstate: ignoring a comm_open that is not ${PROTOCOL}`, data);
-      return;
-    }
+    let opened;
     try {
-      withBuffers(data, msg.buffers);
+      opened = readOpen(data, msg.buffers ?? []);
     } catch (error) {
       console.warn('syncstate: ignoring a comm_open with bad buffers', error);
       return;
     }
+    if (opened === null) {
+      console.warn(`syncstate: ignoring a comm_open that is not ${PROTOCOL}`, data);
+      return;
+    }
     this.kernelSession = msg.header.session;
-    this.attach(comm, data[FIELD_STATE], Number(data[FIELD_VERSION] ?? 0));
+    this.attach(comm, opened.state, opened.version);
   }
 
   private attach(comm: Kernel.IComm, state: JsonObject, version: number): void {
@@ -223,15 +211,16 @@ export class KernelModels {
     const settled = new PromiseDelegate<void>();
     comm.onMsg = msg => {
       const data = msg.content.data;
-      if (data[FIELD_METHOD] === STATE && isObject(data[FIELD_STATE])) {
+      if (isStateMessage(data)) {
         try {
-          this.attach(comm, withBuffers(data, msg.buffers)[FIELD_STATE] as JsonObject, Number(data[FIELD_VERSION]));
+          const { state, version } = readState(readBuffers(data, msg.buffers ?? []));
+          this.attach(comm, state, version);
         } catch (error) {
           console.warn('syncstate: ignoring a model state with bad buffers', error);
           comm.dispose();
         }
         settled.resolve();
-      } else if (data[FIELD_METHOD] !== PATCH) {
+      } else if (readMethod(data) !== PATCH) {
         // Another page's request comm, which answers `sync` with an error: not ours to keep.
         comm.dispose();
         settled.resolve();
@@ -239,7 +228,7 @@ export class KernelModels {
       // Patches before the state are in it.
     };
     comm.onClose = () => settled.resolve();
-    sendToMainShell(this.kernel, commId, { method: SYNC });
+    sendToMainShell(this.kernel, commId, writeSync() as JSONObject);
     return settled.promise;
   }
 }

@@ -27,8 +27,6 @@ import {
 import type { SessionModels } from './session';
 
 
-type ViewData = SavedState & { model_id?: unknown; protocol?: unknown };
-
 export function rendererFactory(models: SessionModels): IRenderMime.IRendererFactory {
   return {
     // Safe, so untrusted outputs (a notebook reopened from disk) render too. A live view's code
@@ -70,7 +68,7 @@ class SyncstateView extends Widget implements IRenderMime.IRenderer {
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     this.mimeModel = model;
-    const data = model.data[MIME_TYPE] as ViewData | undefined;
+    const data = model.data[MIME_TYPE] as SavedState | undefined;
     const modelId = typeof data?.model_id === 'string' ? data.model_id : '';
     if (modelId === this.modelId) {
       return;
@@ -128,7 +126,7 @@ class SyncstateView extends Widget implements IRenderMime.IRenderer {
    * Renders the output's saved state, read-only, when it has one and may run its code (a
    * trusted output: the `_esm` comes from the file). False when there is nothing to show.
    */
-  private async showSaved(data: ViewData): Promise<boolean> {
+  private async showSaved(data: SavedState): Promise<boolean> {
     const mirror = this.mimeModel?.trusted ? savedMirror(this.modelId ?? '', data) : null;
     if (mirror === null) {
       return false;
@@ -148,7 +146,7 @@ class SyncstateView extends Widget implements IRenderMime.IRenderer {
     if (this.mirror === null || this.isSaved || model === null) {
       return;
     }
-    const { model_id, protocol } = model.data[MIME_TYPE] as ViewData;
+    const { model_id, protocol } = model.data[MIME_TYPE] as SavedState;
     const saved = { model_id, protocol, ...saveState(this.mirror, id => this.models.known(id)) } as ReadonlyPartialJSONObject;
     model.setData({ data: { ...model.data, [MIME_TYPE]: saved } });
   }

@@ -20,9 +20,7 @@ import {
 
 
 async function mount(frame: HTMLElement): Promise<void> {
-  const data = JSON.parse(frame.querySelector(`script[type="${MIME_TYPE}"]`)?.textContent ?? '{}') as SavedState & {
-    model_id?: string;
-  };
+  const data = JSON.parse(frame.querySelector(`script[type="${MIME_TYPE}"]`)?.textContent ?? '{}') as SavedState;
   const banners = document.createElement('div');
   const notice = document.createElement('div');
   notice.className = 'syncstate-notice';

@@ -9,17 +9,15 @@
  */
 import {
   type Binary,
-  CHILD,
-  FIELD_MESSAGE,
-  FIELD_METHOD,
-  FIELD_MODEL_ID,
-  FIELD_WIDGET,
   isObject,
+  isStateMessage,
   loadModule,
   Mirror,
+  readChildAnswer,
   renderView,
-  STATE,
-  SYNC
+  type ChildAnswer,
+  writeChild,
+  writeSync
 } from '../core';
 
 /** What this module uses of the model anywidget hands it (ipywidgets' model underneath). */
@@ -57,7 +55,7 @@ class Bridge {
     }
     if (!this.asked) {
       this.asked = true;
-      this.widget.send({ [FIELD_METHOD]: SYNC });
+      this.widget.send(writeSync());
     }
     return new Promise(resolve => this.waiting.push(resolve));
   }
@@ -75,11 +73,12 @@ class Bridge {
     if (!isObject(content)) {
       return;
     }
-    if (content[FIELD_METHOD] === CHILD) {
-      this.childAnswered(content);
+    const answer = readChildAnswer(content);
+    if (answer !== null) {
+      this.childAnswered(answer);
     } else if (this.mirror !== null) {
       this.mirror.handleMessage(content, buffers);
-    } else if (content[FIELD_METHOD] === STATE && isObject(content['state'])) {
+    } else if (isStateMessage(content)) {
       this.start(content, buffers);
     }
     // Anything before the state is already in it.
@@ -95,21 +94,20 @@ class Bridge {
       if (asked === undefined) {
         asked = new Waiters();
         this.children.set(modelId, asked);
-        this.widget.send({ [FIELD_METHOD]: CHILD, [FIELD_MODEL_ID]: modelId });
+        this.widget.send(writeChild(modelId));
       }
       await asked.promise;
     }
     return (await this.registry.bridge(modelId)).model();
   }
 
-  private childAnswered(answer: Record<string, unknown>): void {
-    const modelId = String(answer[FIELD_MODEL_ID]);
+  private childAnswered({ modelId, widget, message }: ChildAnswer): void {
     const asked = this.children.get(modelId);
     this.children.delete(modelId);
-    if (typeof answer[FIELD_WIDGET] === 'string') {
+    if (widget !== null) {
       asked?.resolve();
     } else {
-      asked?.reject(new Error(String(answer[FIELD_MESSAGE] ?? `syncstate: model ${modelId} is not available`)));
+      asked?.reject(new Error(message));
     }
   }
 
