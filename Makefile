@@ -20,13 +20,13 @@ CHROMIUM := /usr/bin/chromium
 export PATH := $(BIN):$(PATH)
 
 JS_SOURCES := $(shell find js/src js/style -type f) js/package.json js/tsconfig.json
-PY_SOURCES := $(shell find syncstate -name '*.py') pyproject.toml install.json $(wildcard README.md)
+PY_SOURCES := $(shell find syncstate -name '*.py') pyproject.toml install.json jupyter-config/jupyter_nbconvert_config.json $(wildcard README.md)
 LABEXTENSION := syncstate/labextension/package.json
 
 .PHONY: setup demo test chromium clean
 
 # Everything the tests need; the demo needs only the wheel and its own few packages.
-setup: $(STAMPS)/wheel $(STAMPS)/test-deps chromium
+setup: $(STAMPS)/wheel $(STAMPS)/test-deps $(STAMPS)/lite chromium
 
 demo: $(STAMPS)/wheel
 	jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -70,6 +70,18 @@ $(STAMPS)/wheel: $(LABEXTENSION) $(PY_SOURCES) $(STAMPS)/python-deps
 	rm -rf dist
 	$(PIP) wheel --no-deps --no-build-isolation -w dist .
 	$(PIP) install --force-reinstall --no-deps dist/syncstate-*.whl
+	touch $@
+
+# JupyterLite for the browser tests: a venv of its own (the Pyodide kernel's labextension is for
+# JupyterLite, not for the JupyterLab the other tests run), and a folder that `jupyter lite
+# build` makes a site of that fetches nothing (tools/lite_site.py).
+LITE_VENV := $(STAMPS)/lite-venv
+$(STAMPS)/lite: $(STAMPS)/wheel $(STAMPS)/js-deps tools/lite_site.py
+	[ -x $(LITE_VENV)/bin/python ] || python3 -m venv $(LITE_VENV)
+	wheel=$$(ls dist/syncstate-*.whl) && \
+	$(LITE_VENV)/bin/pip install --disable-pip-version-check "$$wheel[lite]" && \
+	$(LITE_VENV)/bin/pip install --disable-pip-version-check --force-reinstall --no-deps "$$wheel" && \
+	$(LITE_VENV)/bin/python tools/lite_site.py $(STAMPS)/lite-dir js/node_modules/pyodide "$$wheel"
 	touch $@
 
 # The browser tests drive Debian's chromium (Playwright's own browser downloads are not used).

@@ -18,6 +18,7 @@ from typing import Any, TypeGuard
 from .patch import json_copy
 from .protocol import (
     BAD_MESSAGE,
+    CHILD,
     CREATED,
     CUSTOM,
     ERROR,
@@ -223,6 +224,21 @@ def edit_id_of(data: Any) -> str | None:
 
 def write_sync() -> Message:
     return {"method": SYNC}
+
+
+# -- the widget comm (widget.py) ------------------------------------------------------------
+
+
+def read_child(data: Message) -> Any:
+    """The model id that a view's `child` request asks for."""
+    return data.get("model_id")
+
+
+def write_child(model_id: Any, widget_id: str | None, message: str = "") -> Message:
+    """The answer to a `child` request: the child's widget comm id, or why there is none."""
+    if widget_id is None:
+        return {"method": CHILD, "model_id": model_id, "message": message}
+    return {"method": CHILD, "model_id": model_id, "widget": widget_id}
 
 
 # -- the control comm -----------------------------------------------------------------------

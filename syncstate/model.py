@@ -192,7 +192,7 @@ class Model(HasTraits, Referable):
         # widget view is for frontends that render only Jupyter widgets.
         return {
             "text/plain": repr(self),
-            MIME_TYPE: view_data(self.model_id, self._state, self.version),
+            MIME_TYPE: view_data(self),
             **widget_view(self),
         }
 

@@ -1,10 +1,13 @@
 """Exported notebooks show syncstate views with their saved state, offline.
 
-`jupyter nbconvert --to syncstate-html notebook.ipynb` (the `StaticHTMLExporter`), or plain
-`--to html` with `c.HTMLExporter.preprocessors = ["syncstate.nbconvert.StaticViews"]` in a
-`jupyter_nbconvert_config.py`. Each view output gets a `text/html` form: its output data as
-JSON, rendered by a small viewer (the JS mirror and view loader, ~25 kB) inlined once per page.
-Nothing is fetched: the view's `_esm` is in the saved state, and the page works from `file://`.
+Plain `jupyter nbconvert --to html notebook.ipynb` runs `StaticViews`: the wheel installs
+`<prefix>/etc/jupyter/jupyter_nbconvert_config.json`, which nbconvert reads from the Jupyter
+config path, naming it in `HTMLExporter.preprocessors` (a user's own `HTMLExporter.preprocessors`
+replaces that list: add `"syncstate.nbconvert.StaticViews"` to it). Each view output gets a
+`text/html` form: its output data as JSON, rendered by a small viewer (the JS mirror and view
+loader, ~25 kB) inlined once per page. Nothing of a view is fetched: its `_esm` is in the saved
+state, and the page works from `file://`. `--to syncstate-html` (the `StaticHTMLExporter`) also
+drops nbconvert's CDN scripts (require.js, MathJax), so that the page fetches nothing at all.
 """
 
 from __future__ import annotations
@@ -79,4 +82,6 @@ class StaticHTMLExporter(HTMLExporter):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)  # type: ignore[no-untyped-call]
-        self.register_preprocessor(StaticViews, enabled=True)  # type: ignore[no-untyped-call]
+        # Config (the installed jupyter_nbconvert_config.json) may have registered it already.
+        if not any(isinstance(p, StaticViews) for p in self._preprocessors):
+            self.register_preprocessor(StaticViews, enabled=True)  # type: ignore[no-untyped-call]

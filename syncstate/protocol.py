@@ -28,6 +28,8 @@ STATE = "state"
 CUSTOM = "custom"  # both ways
 #: Frontend -> kernel, on a model comm.
 SYNC = "sync"
+#: Both ways, on a widget comm only: a view asks for a child model's widget; the kernel answers.
+CHILD = "child"
 #: The control comm: requests, then replies.
 LIST = "list"
 CREATE = "create"

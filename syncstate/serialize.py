@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from .protocol import BAD_MESSAGE, REF_PREFIX, TOO_LARGE, SyncError, check_text, limits
@@ -22,6 +22,18 @@ class Referable:
     @property
     def model_id(self) -> str:
         raise NotImplementedError
+
+
+def models_in(value: Any) -> Iterator[Referable]:
+    """Every model held in a state document value, depth first (not the models they hold)."""
+    if isinstance(value, Referable):
+        yield value
+    elif isinstance(value, dict):
+        for child in dict.values(value):
+            yield from models_in(child)
+    elif isinstance(value, (list, tuple)):
+        for child in list.__iter__(value) if isinstance(value, list) else value:
+            yield from models_in(child)
 
 
 def to_wire(value: Any) -> Any:

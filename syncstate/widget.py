@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from .messages import read_method
-from .protocol import PROTOCOL, SYNC
+from .messages import read_child, read_method, write_child
+from .protocol import CHILD, PROTOCOL, SYNC
+from .serialize import models_in
 from .shell import keep_on_main_shell, on_main_shell
 
 if TYPE_CHECKING:
@@ -76,12 +77,27 @@ class WidgetBridge:
     def _receive(self, widget: Any, content: Any, buffers: list[Any]) -> None:
         """A custom message of the widget's: a `syncstate/1` message for the model."""
         channel = self._model._channel
-        if isinstance(content, dict) and read_method(content) == SYNC and on_main_shell():
+        method = read_method(content) if isinstance(content, dict) else None
+        if method == SYNC and on_main_shell():
             with channel.lock:
                 self.subscribed = True
                 self.relay(*channel.state_message(self._model._state))
+        elif method == CHILD and on_main_shell():
+            self._answer_child(read_child(content))
         else:  # the model answers everything else, and refuses what it must
             self._model._handle_msg({"content": {"data": content}, "buffers": buffers})
+
+    def _answer_child(self, model_id: Any) -> None:
+        """A view of this model wants a model it refers to (`host.getWidget`): open that
+        model's widget, and name it in the answer, which follows the widget's `comm_open`."""
+        child = _referenced(self._model._state, model_id)
+        bridge = None if child is None else bridge_of(child)
+        if bridge is None:
+            message = f"syncstate: this model holds no live model {model_id!r}"
+            answer = write_child(model_id, None, message)
+        else:
+            answer = write_child(model_id, bridge.widget.model_id)
+        self.widget.send(answer)
 
     def _closed_by_frontend(self, msg: Any) -> None:
         channel = self._model._channel
@@ -89,13 +105,25 @@ class WidgetBridge:
             channel.bridge = None
 
 
-def widget_view(model: Model) -> dict[str, Any]:
-    """The widget-view part of a model's output: opens the model's widget on its first
-    display. Empty without anywidget, or when the model is closed."""
+def bridge_of(model: Model) -> WidgetBridge | None:
+    """The model's widget, opened on first use; None without anywidget, or once it is closed."""
     channel = model._channel
     widget_class = bridge_class()
     if widget_class is None or not channel.live:
-        return {}
+        return None
     if channel.bridge is None:
         channel.bridge = WidgetBridge(model, widget_class)
-    return {WIDGET_MIME_TYPE: channel.bridge.view_data()}
+    return channel.bridge
+
+
+def widget_view(model: Model) -> dict[str, Any]:
+    """The widget-view part of a model's output: opens the model's widget on its first
+    display. Empty without anywidget, or when the model is closed."""
+    bridge = bridge_of(model)
+    return {} if bridge is None else {WIDGET_MIME_TYPE: bridge.view_data()}
+
+
+def _referenced(state: dict[str, Any], model_id: Any) -> Model | None:
+    """The model with this id held anywhere in a state document, if any."""
+    found = (model for model in models_in(state) if model.model_id == model_id)
+    return cast("Model | None", next(found, None))

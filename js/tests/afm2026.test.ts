@@ -196,6 +196,35 @@ describe('saved views', () => {
     expect(el.querySelector('button')!.innerHTML).toBe('count is 3');
   });
 
+  it('the models a view holds are saved with it, and its saved children render', async () => {
+    const CHILD = 'export default { render({ model, el }) { el.textContent = "child " + model.get("value"); } };';
+    const PARENT = `export default { async render({ model, el, host }) {
+      for (const ref of model.get("items").slice(0, 2)) {
+        const slot = document.createElement("span");
+        el.append(slot);
+        await (await host.getWidget(ref)).render({ el: slot });
+      }
+    } };`;
+    const live: Record<string, Mirror> = {};
+    live.leaf = mirrorOf('leaf', { value: 2, _esm: CHILD }).mirror;
+    live.inner = mirrorOf('inner', { value: 1, again: 'syncstate:leaf', _esm: CHILD }).mirror;
+    const top = mirrorOf('top', { items: ['syncstate:inner', 'syncstate:leaf', 'syncstate:gone'], _esm: PARENT });
+    const saved = JSON.parse(JSON.stringify(saveState(top.mirror, id => live[id])));
+    expect(Object.keys(saved.models).sort()).toEqual(['inner', 'leaf']); // the unknown one is left out
+    expect(saved.models.inner.state.again).toBe('syncstate:leaf');
+
+    const mirror = savedMirror('top', saved)!;
+    const leaf = await mirror.widget_manager.get_model('leaf');
+    expect(await mirror.widget_manager.get_model('syncstate:leaf')).toBe(leaf); // one mirror per model
+    await expect(mirror.widget_manager.get_model('gone')).rejects.toThrow('was not saved with this view');
+    // The host loads each child's own `_esm`; in Node it is loaded ahead with a data: URL import.
+    await viewModule(leaf, importData);
+    await viewModule(await mirror.widget_manager.get_model('inner'), importData);
+    const el = document.createElement('div');
+    await renderView(await loadModule(PARENT, importData), mirror, el, { refuse: () => undefined });
+    expect(el.textContent).toBe('child 1child 2');
+  });
+
   it('a state over the cap is not saved, and says so', () => {
     const { mirror } = mirrorOf('m', { text: 'x'.repeat(4_000_001) });
     expect(saveState(mirror)).toEqual({ state_omitted: 'too_large' });

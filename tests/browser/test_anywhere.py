@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import pytest
 from conftest import ARTIFACTS, Lab
 from models import COUNTER
-from playwright.sync_api import Browser, Route, expect
+from playwright.sync_api import Browser, Page, Route, expect
+from test_elsewhere import DASHBOARD
 
 
 def test_a_console_renders_a_live_view(lab: Lab) -> None:
@@ -123,19 +126,26 @@ def test_a_notebook_reopened_without_a_kernel_shows_the_last_state(lab: Lab) -> 
     lab.screenshot("anywhere-reopened-no-kernel")
 
 
-def test_nbconvert_html_shows_views_offline_from_file(lab: Lab, browser: Browser) -> None:
-    lab.new_notebook([COUNTER, "counter.count = 5"])
-    lab.run_all()
-    expect(lab.cell_output(0).locator("button.counter")).to_have_text("count is 5")
+#: What plain `--to html` pages fetch: nbconvert's require.js and MathJax, from cdnjs.
+NBCONVERT_CDN = "https://cdnjs.cloudflare.com/ajax/libs/"
+
+
+@contextmanager
+def exported_page(lab: Lab, browser: Browser, exporter: str) -> Iterator[Page]:
+    """The saved notebook exported with `jupyter nbconvert --to <exporter>` (no config written:
+    plain `html` gets the viewer from the wheel's jupyter_nbconvert_config.json), opened from
+    file:// with every request off the machine refused. On leaving: no page error, and only
+    plain html asked for anything (nbconvert's CDN scripts, which the views do without)."""
     lab.save()
     lab.page.wait_for_timeout(1000)
     notebook = lab.server.root / lab.path
-    html = ARTIFACTS / "anywhere-export.html"
+    html = ARTIFACTS / f"anywhere-export-{lab.name}-{exporter}.html"
     subprocess.run(
-        [sys.executable, "-m", "nbconvert", "--to", "syncstate-html", str(notebook),
+        [sys.executable, "-m", "nbconvert", "--to", exporter, str(notebook),
          "--output", html.stem, "--output-dir", str(ARTIFACTS)],
         check=True, capture_output=True,
     )  # fmt: skip
+    assert html.read_text().count("[data-syncstate-view]") == 1  # the viewer's selector: once
 
     context = browser.new_context()
     attempted: list[str] = []
@@ -148,13 +158,48 @@ def test_nbconvert_html_shows_views_offline_from_file(lab: Lab, browser: Browser
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(Path(html).as_uri())
-    button = page.locator("button.counter")
-    expect(button).to_have_text("count is 5")
-    expect(page.locator(".syncstate-notice")).to_contain_text("not live")
-    button.click()
-    expect(page.locator(".syncstate-error")).to_contain_text("Not sent")
-    page.screenshot(path=str(ARTIFACTS / "anywhere-nbconvert-offline.png"), full_page=True)
+    page.goto(html.as_uri())
+    yield page
+    page.screenshot(path=str(html.with_suffix(".png")), full_page=True)
     context.close()
-    assert attempted == [], attempted
+    if exporter == "html":
+        assert attempted and all(url.startswith(NBCONVERT_CDN) for url in attempted), attempted
+    else:
+        assert attempted == [], attempted
     assert errors == [], errors
+
+
+@pytest.mark.parametrize("exporter", ["syncstate-html", "html"])
+def test_nbconvert_html_shows_views_offline_from_file(
+    lab: Lab, browser: Browser, exporter: str
+) -> None:
+    """Both `--to syncstate-html` and plain `--to html` show each view's last state."""
+    lab.new_notebook([COUNTER, "counter.count = 5"])
+    lab.run_all()
+    expect(lab.cell_output(0).locator("button.counter")).to_have_text("count is 5")
+    with exported_page(lab, browser, exporter) as page:
+        expect(page.locator(".syncstate-saved")).to_have_count(1)
+        button = page.locator("button.counter")
+        expect(button).to_have_text("count is 5")
+        expect(page.locator(".syncstate-notice")).to_contain_text("not live")
+        button.click()
+        expect(page.locator(".syncstate-error")).to_contain_text("Not sent")
+
+
+def test_an_exported_dashboard_shows_its_child_models_last_state(
+    lab: Lab, browser: Browser
+) -> None:
+    """The children's state is saved with the dashboard's output (by the extension, before the
+    save: later than the display), and the static view resolves `host.getWidget` from it."""
+    lab.new_notebook([COUNTER, DASHBOARD])
+    lab.run_all()
+    buttons = lab.cell_output(1).locator(".slot button.counter")
+    expect(buttons).to_have_count(2)
+    buttons.nth(0).click()
+    expect(buttons.nth(0)).to_have_text("count is 1")
+    lab.run("dashboard.children[1].count = 7")
+    expect(buttons.nth(1)).to_have_text("count is 7")
+    with exported_page(lab, browser, "html") as page:
+        saved = page.locator(".syncstate-saved .slot button.counter")
+        expect(saved).to_have_text(["count is 1", "count is 7"])
+        expect(page.locator(".syncstate-saved .syncstate-error")).to_have_count(0)

@@ -1,6 +1,7 @@
-"""Views outside the JupyterLab extension, through the frontend's own widget manager and
-anywidget's front end (docs/where-it-runs.md): Voila, nbclassic, and JupyterLab with the syncstate
-extension disabled (the stand-in for VS Code and Colab, which cannot run here).
+"""Views outside a JupyterLab server (docs/where-it-runs.md): through the frontend's own widget
+manager and anywidget's front end in Voila, nbclassic, and JupyterLab with the syncstate
+extension disabled (the stand-in for VS Code and Colab, which cannot run here); and JupyterLite
+with the Pyodide kernel, offline.
 
 Each view shows `doubled`, which only the kernel computes: seeing it change after a click proves
 that the click reached Python and the answer came back.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -32,7 +34,7 @@ from conftest import (
     notebook_json,
     stop,
 )
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 COUNTER = '''
 import syncstate
@@ -89,16 +91,18 @@ def jupyter_home(tmp_path: Path) -> dict[str, str]:
 
 
 @contextmanager
-def serve(command: list[str], env: dict[str, str], cwd: Path, name: str) -> Iterator[str]:
-    """Runs a Jupyter server on a free port; yields its URL. Its log (with its kernels')
-    goes to test-artifacts/<name>.log and may hold no traceback."""
+def serve(
+    command: list[str], env: dict[str, str], cwd: Path, name: str, port_option: str = "--port={}"
+) -> Iterator[str]:
+    """Runs a Jupyter server on a free port (given as `port_option`); yields its URL. Its log
+    (with its kernels') goes to test-artifacts/<name>.log and may hold no traceback."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / f"{name}.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [*command, f"--port={port}"],
+            [*command, port_option.format(port)],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -171,6 +175,52 @@ def test_voila_renders_an_interactive_view(page: Page, tmp_path: Path) -> None:
     assert not [error for error in errors if "syncstate" in error]
 
 
+DASHBOARD = """
+from traitlets import Instance, List
+
+class Dashboard(syncstate.Model):
+    _esm = \"\"\"
+export default {
+  async render({ model, el, host }) {
+    for (const ref of model.get("children")) {
+      const slot = Object.assign(document.createElement("div"), { className: "slot" });
+      el.append(slot);
+      await (await host.getWidget(ref)).render({ el: slot });
+    }
+  },
+};
+\"\"\"
+    children = List(Instance(Counter)).tag(sync=True)
+
+dashboard = Dashboard(children=[Counter(), Counter(count=5)])
+dashboard
+"""
+
+
+def test_voila_renders_a_dashboard_of_child_models(page: Page, tmp_path: Path) -> None:
+    """Child models through the bridge: `host.getWidget(ref)` gets each child's widget, which
+    the kernel opens on request (the children are never displayed themselves)."""
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    cells = [COUNTER.replace("counter = Counter()\ncounter\n", ""), DASHBOARD]
+    (root / "dashboard.ipynb").write_text(json.dumps(notebook_json(cells)))
+    command = [sys.executable, "-m", "voila", "dashboard.ipynb", "--no-browser",
+               "--Voila.ip=127.0.0.1"]  # fmt: skip
+    with serve(command, jupyter_home(tmp_path), root, "voila-dashboard") as url:
+        page.goto(url)
+        buttons = page.locator(".slot button.counter")
+        expect(buttons).to_have_count(2)
+        first, second = buttons.all()
+        expect(first).to_have_text("count is 0, doubled 0")
+        expect(second).to_have_text("count is 5, doubled 10")
+        second.click()
+        expect(second).to_have_text("count is 6, doubled 12")  # computed by the kernel
+        first.click()
+        expect(first).to_have_text("count is 1, doubled 2")
+        expect(page.locator(".syncstate-error")).to_have_count(0)
+        page.screenshot(path=str(ARTIFACTS / "elsewhere-voila-dashboard.png"))
+
+
 # nbclassic loads its nbextensions after the notebook: widget comms that open before the
 # widget manager registers its comm target are lost (for ipywidgets too), so the cells run after.
 NBCLASSIC_READY_JS = """() => window.Jupyter?.notebook?.kernel?.is_connected()
@@ -193,6 +243,49 @@ def test_nbclassic_renders_an_interactive_view(page: Page, tmp_path: Path) -> No
         page.wait_for_function(NBCLASSIC_READY_JS)
         page.evaluate("() => Jupyter.notebook.execute_all_cells()")
         click_and_see_the_kernel_answer(page, "elsewhere-nbclassic")
+
+
+#: Made by `make setup` (tools/lite_site.py): a venv with JupyterLite and the syncstate wheel,
+#: and a JupyterLite folder whose Pyodide and Python packages are all local.
+LITE_VENV = Path(__file__).resolve().parents[2] / ".build" / "lite-venv"
+LITE_DIR = LITE_VENV.parent / "lite-dir"
+
+
+def test_jupyterlite_renders_an_interactive_view_offline(page: Page, tmp_path: Path) -> None:
+    """JupyterLite: the kernel is Pyodide in the page, syncstate is installed into it with
+    `%pip` from the site's own package index, and nothing is fetched from anywhere else."""
+    assert LITE_DIR.is_dir(), "run `make setup`: it prepares the JupyterLite folder"
+    lite_dir = tmp_path / "lite"
+    shutil.copytree(LITE_DIR, lite_dir)
+    notebook = notebook_json(["%pip install syncstate", COUNTER])
+    notebook["metadata"]["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)"}
+    (lite_dir / "files").mkdir()
+    (lite_dir / "files" / "counter.ipynb").write_text(json.dumps(notebook))
+    subprocess.run(
+        [LITE_VENV / "bin" / "jupyter", "lite", "build", "--output-dir", "site"],
+        cwd=lite_dir, check=True, capture_output=True,
+    )  # fmt: skip
+
+    attempted: list[str] = []
+    command = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1"]
+    with serve(command, os.environ.copy(), lite_dir / "site", "jupyterlite", "{}") as url:
+
+        def block(route: Route) -> None:
+            attempted.append(route.request.url)
+            route.abort()
+
+        page.context.route(lambda address: not address.startswith((url, "blob:", "data:")), block)
+        page.goto(f"{url}/lab/index.html?path=counter.ipynb")
+        # Pyodide starts and installs the kernel's packages in the page: slow on a busy machine.
+        expect(page.get_by_text("Python (Pyodide) | Idle")).to_be_visible(timeout=240_000)
+        page.locator(".jp-Cell").first.click()
+        page.keyboard.press("Shift+Enter")  # %pip install syncstate
+        page.keyboard.press("Shift+Enter")  # the counter
+        click_and_see_the_kernel_answer(page, "elsewhere-jupyterlite")
+        # JupyterLite 0.8 is a JupyterLab 4.6: the syncstate extension renders, not the bridge.
+        expect(page.locator(".syncstate-view button.counter")).to_be_visible()
+        expect(page.locator(".syncstate-widget")).to_have_count(0)
+    assert attempted == [], attempted
 
 
 @pytest.fixture

@@ -125,3 +125,52 @@ def test_a_frontend_without_the_comm_target_leaves_the_widget_path_working(
               if m["msg_type"] == "comm_close"]  # fmt: skip
     assert widget_id in closes  # with the Layout widget that ipywidgets made for it
     assert comm_data(kernel.execute("counter.count = 5")) == []
+
+
+PANEL = """
+from traitlets import Instance, List
+class Panel(syncstate.Model):
+    _esm = "export default { render() {} };"
+    children = List(Instance(Counter)).tag(sync=True)
+panel = Panel(children=[Counter(count=7)])
+other = Counter()
+"""
+
+
+def test_a_view_gets_a_child_models_widget_through_its_parents(kernel: KernelFrontend) -> None:
+    """`host.getWidget(ref)` through the bridge: the kernel opens the child's widget, then
+    answers with its id; a model the parent does not hold is refused, and nothing breaks."""
+    display(kernel)
+    kernel.execute(PANEL)
+    msgs = kernel.execute("panel")
+    panel_widget = opened(msgs, "jupyter.widget")["comm_id"]
+    state = subscribe(kernel, panel_widget)
+    [ref] = state["state"]["children"]
+    child_id = ref.removeprefix("syncstate:")
+
+    def ask(model_id: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        request = {"method": "custom", "content": {"method": "child", "model_id": model_id}}
+        msgs = kernel.send(panel_widget, request)
+        [answer] = on(msgs, panel_widget)
+        return msgs, answer["content"]
+
+    msgs, answer = ask(child_id)
+    child_widget = opened(msgs, "jupyter.widget")
+    assert child_widget["data"]["state"]["syncstate_id"] == child_id
+    assert answer == {"method": "child", "model_id": child_id, "widget": child_widget["comm_id"]}
+    kinds = [m["msg_type"] for m in msgs if m["msg_type"].startswith("comm_")]
+    assert kinds.index("comm_open") < kinds.index("comm_msg")  # the widget exists first
+    # The child's widget is a bridge like any other: it answers `sync` with the child's state.
+    assert subscribe(kernel, child_widget["comm_id"])["state"]["count"] == 7
+
+    # Asked again: the same widget, no new comm.
+    msgs, again = ask(child_id)
+    assert again == answer and not [m for m in msgs if m["msg_type"] == "comm_open"]
+
+    other_id = kernel.output("print(other.model_id)").strip()
+    for refused in (other_id, "nope"):
+        msgs, answer = ask(refused)
+        assert answer["model_id"] == refused and "widget" not in answer
+        assert "holds no live model" in answer["message"]
+        assert not [m for m in msgs if m["msg_type"] == "comm_open"]
+    assert kernel.output("print(panel.children[0].count)") == "7\n"

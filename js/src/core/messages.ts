@@ -10,7 +10,7 @@
 
 import { MessageError, putBuffers, takeBuffers } from './buffers';
 import { type Binary, isObject } from './json';
-import { CUSTOM, INVOKE, INVOKE_REPLY, OPEN, PATCH, PROTOCOL, STATE, SYNC } from './protocol';
+import { CHILD, CUSTOM, INVOKE, INVOKE_REPLY, OPEN, PATCH, PROTOCOL, STATE, SYNC } from './protocol';
 
 export type Message = Record<string, unknown>;
 
@@ -127,6 +127,33 @@ export function writeEdit(id: string, base: number, ops: unknown[]): Wire {
 
 export function writeSync(): Message {
   return { method: SYNC };
+}
+
+// ---------------------------------------------------------------- the widget comm (js/src/widget)
+
+/** A view asks, on its model's widget comm, for the widget of a model it refers to. */
+export function writeChild(modelId: string): Message {
+  return { method: CHILD, model_id: modelId };
+}
+
+/** The kernel's answer to `writeChild`: the child's widget comm id, or why there is none. */
+export interface ChildAnswer {
+  modelId: string;
+  widget: string | null;
+  message: string;
+}
+
+/** The answer, if `data` is one (else null). */
+export function readChildAnswer(data: Message): ChildAnswer | null {
+  if (data.method !== CHILD) {
+    return null;
+  }
+  const modelId = String(data.model_id);
+  return {
+    modelId,
+    widget: typeof data.widget === 'string' ? data.widget : null,
+    message: typeof data.message === 'string' ? data.message : `syncstate: model ${modelId} is not available`
+  };
 }
 
 // ---------------------------------------------------------------- commands (custom content)

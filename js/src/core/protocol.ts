@@ -25,6 +25,8 @@ export const STATE = 'state';
 export const CUSTOM = 'custom';
 /** Frontend -> kernel, on a model comm. */
 export const SYNC = 'sync';
+/** Both ways, on a widget comm only: a view asks for a child model's widget; the kernel answers. */
+export const CHILD = 'child';
 /** The control comm: requests, then replies. */
 export const LIST = 'list';
 export const CREATE = 'create';

@@ -5,7 +5,7 @@
 import { putBuffers, takeBuffers } from './buffers';
 import { isObject } from './json';
 import { Mirror } from './mirror';
-import { TOO_LARGE } from './protocol';
+import { REF_PREFIX, TOO_LARGE } from './protocol';
 
 /**
  * The most JSON text (binary values counted as their base64 text) a saved state may take.
@@ -15,7 +15,7 @@ import { TOO_LARGE } from './protocol';
 export const SAVED_STATE_MAX_CHARS = 4_000_000;
 
 /** The data of a view's output: which model, and its state as saved (docs/protocol.md). */
-export interface SavedState {
+export type SavedState = {
   model_id?: unknown;
   protocol?: unknown;
   state?: Record<string, unknown>;
@@ -25,7 +25,9 @@ export interface SavedState {
   buffers?: string[];
   /** Why no state was saved (`too_large`). */
   state_omitted?: string;
-}
+  /** The models the view's model holds (children, theirs, …), by model id. */
+  models?: Record<string, SavedState>;
+};
 
 function toBase64(buffer: ArrayBuffer): string {
   let text = '';
@@ -45,13 +47,46 @@ function fromBase64(text: string): DataView {
   return new DataView(bytes.buffer);
 }
 
-/** The saved form of a model's current (visible) state, or why it was not saved. */
-export function saveState(mirror: Mirror): SavedState {
+/** One model's state, version and base64 buffers. */
+function savedEntry(mirror: Mirror): SavedState {
   const { data, buffer_paths, buffers } = takeBuffers(mirror.state);
   const saved: SavedState = { state: data as Record<string, unknown>, version: mirror.version };
   if (buffers.length) {
     saved.buffer_paths = buffer_paths;
     saved.buffers = buffers.map(toBase64);
+  }
+  return saved;
+}
+
+/** The model ids a state document refers to (`"syncstate:<id>"` strings), anywhere in it. */
+function referencedIds(value: unknown, found: string[] = []): string[] {
+  if (typeof value === 'string' && value.startsWith(REF_PREFIX)) {
+    found.push(value.slice(REF_PREFIX.length));
+  } else if (Array.isArray(value)) {
+    value.forEach(item => referencedIds(item, found));
+  } else if (isObject(value)) {
+    Object.values(value).forEach(item => referencedIds(item, found));
+  }
+  return found;
+}
+
+/**
+ * The saved form of a model's current (visible) state, with the models it holds that `known`
+ * finds (`models`), or why it was not saved. The Python side saves the same (syncstate/saved.py).
+ */
+export function saveState(mirror: Mirror, known: (modelId: string) => Mirror | undefined = () => undefined): SavedState {
+  const saved = savedEntry(mirror);
+  const models: Record<string, SavedState> = {};
+  const unvisited = referencedIds(mirror.state);
+  for (let modelId = unvisited.pop(); modelId !== undefined; modelId = unvisited.pop()) {
+    const child = known(modelId);
+    if (child !== undefined && modelId !== mirror.modelId && !(modelId in models)) {
+      models[modelId] = savedEntry(child);
+      referencedIds(child.state, unvisited);
+    }
+  }
+  if (Object.keys(models).length) {
+    saved.models = models;
   }
   return JSON.stringify(saved).length > SAVED_STATE_MAX_CHARS ? { state_omitted: TOO_LARGE } : saved;
 }
@@ -59,8 +94,27 @@ export function saveState(mirror: Mirror): SavedState {
 /**
  * A mirror of a saved state: it renders like a live one but has no kernel to send to, so
  * views of it must be given `refuse` (afm.ts). Null when the data holds no usable state.
+ * The models it holds resolve from `saved.models`, one mirror each.
  */
 export function savedMirror(modelId: string, saved: SavedState): Mirror | null {
+  const entries = isObject(saved.models) ? saved.models : {};
+  const mirrors = new Map<string, Mirror | null>();
+  const mirrorOf = (id: string, entry: SavedState | undefined): Mirror | null => {
+    if (!mirrors.has(id)) {
+      mirrors.set(id, entry === undefined ? null : readOnlyMirror(id, entry, getModel));
+    }
+    return mirrors.get(id) ?? null;
+  };
+  const getModel = (id: string): Promise<Mirror> => {
+    const child = id === modelId ? null : mirrorOf(id, entries[id]);
+    return child === null
+      ? Promise.reject(new Error(`syncstate: model ${id} was not saved with this view`))
+      : Promise.resolve(child);
+  };
+  return mirrorOf(modelId, saved);
+}
+
+function readOnlyMirror(modelId: string, saved: SavedState, getModel: (id: string) => Promise<Mirror>): Mirror | null {
   if (!isObject(saved.state)) {
     return null;
   }
@@ -77,7 +131,7 @@ export function savedMirror(modelId: string, saved: SavedState): Mirror | null {
       send: () => {
         throw new Error('syncstate: a saved view has no kernel');
       },
-      getModel: id => Promise.reject(new Error(`syncstate: model ${id} was not saved with this view`))
+      getModel
     });
   } catch (error) {
     console.warn('syncstate: ignoring a saved state that does not fit', error);

@@ -147,7 +147,7 @@ class SyncstateView extends Widget implements IRenderMime.IRenderer {
       return;
     }
     const { model_id, protocol } = model.data[MIME_TYPE] as SavedState;
-    const saved = { model_id, protocol, ...saveState(this.mirror) } as ReadonlyPartialJSONObject;
+    const saved = { model_id, protocol, ...saveState(this.mirror, id => this.models.known(id)) } as ReadonlyPartialJSONObject;
     model.setData({ data: { ...model.data, [MIME_TYPE]: saved } });
   }
 

@@ -52,6 +52,11 @@ export class SessionModels {
     return models.get(modelId) ?? null;
   }
 
+  /** The model if the current kernel's models are known to hold it (no waiting). */
+  known(modelId: string): Mirror | undefined {
+    return this.current?.get(modelId);
+  }
+
   dispose(): void {
     this.sessionContext.kernelChanged.disconnect(this.follow, this);
     this.current?.modelAdded.disconnect(this.relay, this);

@@ -7,7 +7,18 @@
  * custom messages, and renders the model's own view with the same core as the extension. It is
  * bundled on its own into one ES module (`jlpm build:widget`); docs/where-it-runs.md.
  */
-import { type Binary, isObject, isStateMessage, loadModule, Mirror, renderView, writeSync } from '../core';
+import {
+  type Binary,
+  isObject,
+  isStateMessage,
+  loadModule,
+  Mirror,
+  readChildAnswer,
+  renderView,
+  type ChildAnswer,
+  writeChild,
+  writeSync
+} from '../core';
 
 /** What this module uses of the model anywidget hands it (ipywidgets' model underneath). */
 interface WidgetModel {
@@ -29,8 +40,13 @@ class Bridge {
   private readonly waiting: ((mirror: Mirror) => void)[] = [];
   private asked = false;
   private module: { source: string; loaded: Promise<ViewModule> } | null = null;
+  /** Child model requests awaiting the kernel's `child` answer, by model id. */
+  private readonly children = new Map<string, Waiters<void>>();
 
-  constructor(private readonly widget: WidgetModel) {}
+  constructor(
+    private readonly widget: WidgetModel,
+    private readonly registry: Registry
+  ) {}
 
   /** The model, once the kernel has sent its state. */
   model(): Promise<Mirror> {
@@ -57,12 +73,42 @@ class Bridge {
     if (!isObject(content)) {
       return;
     }
-    if (this.mirror !== null) {
+    const answer = readChildAnswer(content);
+    if (answer !== null) {
+      this.childAnswered(answer);
+    } else if (this.mirror !== null) {
       this.mirror.handleMessage(content, buffers);
     } else if (isStateMessage(content)) {
       this.start(content, buffers);
     }
     // Anything before the state is already in it.
+  }
+
+  /**
+   * A model this one refers to (`"syncstate:<id>"`): the kernel opens its widget, whose
+   * `initialize` registers its bridge, and then answers; a known bridge is used as it is.
+   */
+  async child(modelId: string): Promise<Mirror> {
+    if (!this.registry.bridges.has(modelId)) {
+      let asked = this.children.get(modelId);
+      if (asked === undefined) {
+        asked = new Waiters();
+        this.children.set(modelId, asked);
+        this.widget.send(writeChild(modelId));
+      }
+      await asked.promise;
+    }
+    return (await this.registry.bridge(modelId)).model();
+  }
+
+  private childAnswered({ modelId, widget, message }: ChildAnswer): void {
+    const asked = this.children.get(modelId);
+    this.children.delete(modelId);
+    if (widget !== null) {
+      asked?.resolve();
+    } else {
+      asked?.reject(new Error(message));
+    }
   }
 
   close(): void {
@@ -76,6 +122,7 @@ class Bridge {
       state: {},
       version: -1,
       send: (data, out) => this.widget.send(data, undefined, out),
+      getModel: id => this.child(id)
     });
     mirror.handleMessage(content, buffers);
     this.mirror = mirror;
@@ -83,16 +130,64 @@ class Bridge {
   }
 }
 
-/** Each widget manager's bridges, by syncstate model id (a page may hold several managers). */
-const bridges = new WeakMap<object, Map<string, Bridge>>();
+/** A promise with its resolve and reject at hand. */
+class Waiters<T> {
+  resolve!: (value: T) => void;
+  reject!: (error: Error) => void;
+  readonly promise = new Promise<T>((resolve, reject) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  });
+}
 
-function bridgesOf(model: WidgetModel): Map<string, Bridge> {
-  let known = bridges.get(model.widget_manager);
-  if (known === undefined) {
-    known = new Map();
-    bridges.set(model.widget_manager, known);
+/** One widget manager's bridges, by syncstate model id. */
+class Registry {
+  readonly bridges = new Map<string, Bridge>();
+  private readonly waiting = new Map<string, Waiters<Bridge>>();
+
+  add(modelId: string, bridge: Bridge): void {
+    this.bridges.set(modelId, bridge);
+    this.waiting.get(modelId)?.resolve(bridge);
+    this.waiting.delete(modelId);
   }
-  return known;
+
+  remove(modelId: string, bridge: Bridge): void {
+    if (this.bridges.get(modelId) === bridge) {
+      this.bridges.delete(modelId);
+    }
+  }
+
+  /** The model's bridge, once its widget has been initialized. */
+  bridge(modelId: string): Promise<Bridge> {
+    const known = this.bridges.get(modelId);
+    if (known !== undefined) {
+      return Promise.resolve(known);
+    }
+    let waiters = this.waiting.get(modelId);
+    if (waiters === undefined) {
+      waiters = new Waiters();
+      this.waiting.set(modelId, waiters);
+    }
+    return waiters.promise;
+  }
+}
+
+/**
+ * The registries of the page, one per widget manager (a page may hold several). Kept on
+ * `globalThis`: anywidget imports this module afresh for every widget, and a model's children
+ * are other widgets' bridges.
+ */
+const REGISTRIES = Symbol.for('syncstate.widget-registries');
+
+function registryOf(model: WidgetModel): Registry {
+  const page = globalThis as { [REGISTRIES]?: WeakMap<object, Registry> };
+  const registries = (page[REGISTRIES] ??= new WeakMap());
+  let registry = registries.get(model.widget_manager);
+  if (registry === undefined) {
+    registry = new Registry();
+    registries.set(model.widget_manager, registry);
+  }
+  return registry;
 }
 
 function describe(error: unknown): string {
@@ -166,21 +261,19 @@ function mountView(bridge: Bridge, mirror: Mirror, el: HTMLElement): () => void 
 export default {
   /** Once per widget model: its bridge listens for the kernel's messages for as long as it lives. */
   initialize({ model }: { model: WidgetModel }): () => void {
-    const bridge = new Bridge(model);
-    const known = bridgesOf(model);
+    const registry = registryOf(model);
+    const bridge = new Bridge(model, registry);
     const modelId = String(model.get('syncstate_id'));
-    known.set(modelId, bridge);
+    registry.add(modelId, bridge);
     model.on('msg:custom', (content, buffers) => bridge.receive(content, buffers));
     return () => {
       bridge.close();
-      if (known.get(modelId) === bridge) {
-        known.delete(modelId);
-      }
+      registry.remove(modelId, bridge);
     };
   },
 
   async render({ model, el }: { model: WidgetModel; el: HTMLElement }): Promise<() => void> {
-    const bridge = bridgesOf(model).get(String(model.get('syncstate_id')));
+    const bridge = registryOf(model).bridges.get(String(model.get('syncstate_id')));
     if (bridge === undefined) {
       throw new Error('syncstate: this widget was not initialized');
     }
