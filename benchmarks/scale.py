@@ -12,12 +12,12 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import Kernel, stream_text
+from harness import Kernel, comm_msgs, stream_text, wire_bytes
 
 CLONE = Path(__file__).resolve().parent.parent
 IPYW, ANYW, SYNC = "ipywidgets", "anywidget", "syncstate"
@@ -44,6 +44,17 @@ def bench_create(n):
     elapsed = time.perf_counter() - t0
     m.close()
     return elapsed
+
+def bench_reorder_edits(m, edits=1000):
+    # `edits` in-place edits of random rows; ms per 1,000.
+    import random
+    rng = random.Random(0)
+    rows = m.rows
+    t0 = time.perf_counter()
+    for _ in range(edits):
+        row = rows[rng.randrange(len(rows))]
+        row["done"] = not row["done"]
+    return (time.perf_counter() - t0) * 1e3 * 1000 / edits
 
 def bench_memory(n):
     gc.collect()
@@ -100,7 +111,7 @@ class Figures:
 
 
 def inbound_us(
-    kernel: Kernel, comm_id: str, messages: list[object], check: str
+    kernel: Kernel, comm_id: str, messages: Sequence[object], check: str
 ) -> tuple[float, str]:
     """µs per message from the first send until `check` ran after them all (shell order)."""
     t0 = time.perf_counter()
@@ -135,7 +146,46 @@ def run(config: Config, log: Callable[[str], None]) -> Figures:
                         float(kernel.output(f"print(bench_memory({size}))")),
                     )
                 _inbound(config, kernels, small, size, rep, figures)
+                _after_reorders(kernels[SYNC], size, figures)
+                _assignments(kernels[SYNC], size, figures)
     return figures
+
+
+def _after_reorders(kernel: Kernel, size: int, figures: Figures) -> None:
+    """1,000 random-row edits before any reorder, after an `insert(0)` and after a `sort()`."""
+    times = kernel.output(
+        f"big = M(rows=make_rows({size}))\n"
+        "before = bench_reorder_edits(big)\n"
+        "big.rows.insert(0, {'id': -1, 'label': 'first', 'done': False})\n"
+        "inserted = bench_reorder_edits(big)\n"
+        "big.rows.sort(key=lambda row: -row['id'])\n"
+        "print(before, inserted, bench_reorder_edits(big))\n"
+        "big.close()\ndel big"
+    ).split()
+    for key, value in zip(("edits_before", "edits_inserted", "edits_sorted"), times, strict=True):
+        figures.add(f"{key}@{size}|{SYNC}", float(value))
+
+
+#: Assignments of a whole list, each to a fresh model: (name, the new value's expression).
+ASSIGNMENTS = (
+    ("clear", "[]"),
+    ("new rows", "[dict(row, label='new') for row in make_rows(len(big.rows))]"),
+    ("sorted", "sorted(big.rows, key=lambda row: -row['id'])"),
+)
+
+
+def _assignments(kernel: Kernel, size: int, figures: Figures) -> None:
+    """Bytes sent for `m.rows = <new value>`, and the new value's own JSON bytes."""
+    for name, expression in ASSIGNMENTS:
+        model_id = kernel.output(
+            f"import json\nbig = M(rows=make_rows({size}))\nnew = {expression}\n"
+            "new_bytes = len(json.dumps(new, separators=(',', ':')))\nprint(comm_id(big))"
+        ).strip()
+        seen = kernel.execute("big.rows = new")
+        sent = sum(wire_bytes(r.msg) for r in comm_msgs(seen, model_id))
+        figures.add(f"assign_bytes:{name}@{size}|{SYNC}", sent)
+        figures.add(f"value_bytes:{name}@{size}|{SYNC}", float(kernel.output("print(new_bytes)")))
+        kernel.execute("big.close()\ndel big, new")
 
 
 def _inbound(
@@ -185,6 +235,11 @@ def render(config: Config, f: Figures, elapsed: float) -> str:
         ("memory", "peak memory / plain list"),
         ("inbound_int", "inbound Int, µs/edit"),
         ("inbound_row", "inbound row field, µs/edit"),
+        ("edits_before", "1,000 row edits, ms"),
+        ("edits_inserted", "the same after insert(0), ms"),
+        ("edits_sorted", "the same after sort(), ms"),
+        *((f"assign_bytes:{name}", f"rows = {name}: bytes sent") for name, _ in ASSIGNMENTS),
+        *((f"value_bytes:{name}", f"rows = {name}: its JSON bytes") for name, _ in ASSIGNMENTS),
     ):
         for size in config.sizes:
             cells = [cell(f.median(f"{key}@{size}|{s}")) for s in SYSTEMS]
@@ -226,6 +281,29 @@ def goals(config: Config, f: Figures) -> list[tuple[str, float | None, float]]:
                 )
             )
     top = max(config.sizes)
+    for after in ("inserted", "sorted"):
+        out.append(
+            (
+                f"1,000 edits after {after[:-2]} at {top:,} <= 2x before",
+                ratio(f"edits_{after}@{top}|{SYNC}", f"edits_before@{top}|{SYNC}"),
+                2.0,
+            )
+        )
+    out.append(
+        (
+            f"rows = [] at {top:,}: bytes / 200",
+            (f.median(f"assign_bytes:clear@{top}|{SYNC}") or 0) / 200 or None,
+            1.0,
+        )
+    )
+    for name, _ in ASSIGNMENTS[1:]:
+        out.append(
+            (
+                f"rows = {name} at {top:,} <= 1.1x the value's JSON",
+                ratio(f"assign_bytes:{name}@{top}|{SYNC}", f"value_bytes:{name}@{top}|{SYNC}"),
+                1.1,
+            )
+        )
     out.append(
         (
             f"row field edit at {top:,} <= 1.2x ipywidgets' inbound Int",
