@@ -35,8 +35,10 @@ def saved_state(model: Model) -> dict[str, Any]:
 
     A state over the cap is found by measuring at most about the cap (`_over_cap`), before any
     copy: displaying a million rows costs no copy and no encoding of the whole state."""
+    if _over_cap(model._state):
+        return {"state_omitted": TOO_LARGE}  # before looking for children among its rows
     held = _held_models(model)
-    if any(_over_cap(each._state) for each in (model, *held)):
+    if any(_over_cap(child._state) for child in held):
         return {"state_omitted": TOO_LARGE}
     saved = _saved_entry(model)
     if held:

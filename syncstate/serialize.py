@@ -25,15 +25,19 @@ class Referable:
 
 
 def models_in(value: Any) -> Iterator[Referable]:
-    """Every model held in a state document value, depth first (not the models they hold)."""
-    if isinstance(value, Referable):
-        yield value
-    elif isinstance(value, dict):
-        for child in dict.values(value):
-            yield from models_in(child)
-    elif isinstance(value, (list, tuple)):
-        for child in list.__iter__(value) if isinstance(value, list) else value:
-            yield from models_in(child)
+    """Every model held in a state document value, in document order (not the models they
+    hold). A loop, not recursion: it walks every row of a big state at display."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(reversed(dict.values(item)))
+        elif isinstance(item, list):
+            stack.extend(list.__reversed__(item))  # raw: nothing reached (tracked.py)
+        elif isinstance(item, tuple):
+            stack.extend(reversed(item))
+        elif isinstance(item, Referable):
+            yield item
 
 
 def to_wire(value: Any) -> Any:
