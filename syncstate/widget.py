@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+from . import control
 from .messages import read_child, read_method, write_child
 from .protocol import CHILD, PROTOCOL, SYNC
 from .serialize import models_in
@@ -56,6 +57,8 @@ class WidgetBridge:
         self._model = model
         #: Whether a view uses this widget: only then does the model's traffic go on it.
         self.subscribed = False
+        #: The ids of the models the state holds, and the version they were found at.
+        self._held: tuple[int, frozenset[str]] = (-1, frozenset())
         self.widget = widget_class(syncstate_id=model.model_id)
         keep_on_main_shell(self.widget.comm)
         self.widget.on_msg(self._receive)
@@ -90,7 +93,7 @@ class WidgetBridge:
     def _answer_child(self, model_id: Any) -> None:
         """A view of this model wants a model it refers to (`host.getWidget`): open that
         model's widget, and name it in the answer, which follows the widget's `comm_open`."""
-        child = _referenced(self._model._state, model_id)
+        child = control.live_model(model_id) if model_id in self._held_ids() else None
         bridge = None if child is None else bridge_of(child)
         if bridge is None:
             message = f"syncstate: this model holds no live model {model_id!r}"
@@ -98,6 +101,14 @@ class WidgetBridge:
         else:
             answer = write_child(model_id, bridge.widget.model_id)
         self.widget.send(answer)
+
+    def _held_ids(self) -> frozenset[str]:
+        """Found by one walk of the state per version: a request costs no walk of its own."""
+        version = self._model._channel.version
+        if self._held[0] != version:
+            held = frozenset(model.model_id for model in models_in(self._model._state))
+            self._held = (version, held)
+        return self._held[1]
 
     def _closed_by_frontend(self, msg: Any) -> None:
         channel = self._model._channel
@@ -122,8 +133,3 @@ def widget_view(model: Model) -> dict[str, Any]:
     bridge = bridge_of(model)
     return {} if bridge is None else {WIDGET_MIME_TYPE: bridge.view_data()}
 
-
-def _referenced(state: dict[str, Any], model_id: Any) -> Model | None:
-    """The model with this id held anywhere in a state document, if any."""
-    found = (model for model in models_in(state) if model.model_id == model_id)
-    return cast("Model | None", next(found, None))

@@ -168,9 +168,16 @@ def test_a_view_gets_a_child_models_widget_through_its_parents(kernel: KernelFro
     assert again == answer and not [m for m in msgs if m["msg_type"] == "comm_open"]
 
     other_id = kernel.output("print(other.model_id)").strip()
-    for refused in (other_id, "nope"):
+    # Requests cost no walk of the parent's state each: one walk per version of it.
+    kernel.execute(
+        "import syncstate.widget as bridge_module\nwalks = []\nwalk = bridge_module.models_in\n"
+        "bridge_module.models_in = lambda state: walks.append(1) or walk(state)\n"
+        "panel.children = [*panel.children, Counter()]  # a new version of the parent"
+    )
+    for refused in (other_id, "nope") * 3:
         msgs, answer = ask(refused)
         assert answer["model_id"] == refused and "widget" not in answer
         assert "holds no live model" in answer["message"]
         assert not [m for m in msgs if m["msg_type"] == "comm_open"]
+    assert kernel.output("print(len(walks))") == "1\n"
     assert kernel.output("print(panel.children[0].count)") == "7\n"
