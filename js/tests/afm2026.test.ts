@@ -3,8 +3,8 @@
  * anywidget's module API as of 2026 (v0.11): `signal`, exports from `initialize`, `host`, and
  * `experimental.invoke`; and views of a saved state.
  */
-import { describe, expect, it } from 'vitest';
-import { type AFM, Mirror, loadModule, renderView, savedMirror, saveState, viewModule } from '../src/core';
+import { describe, expect, it, vi } from 'vitest';
+import { type AFM, Mirror, loadModule, renderView, savedMirror, saveState, SAVED_STATE_MAX_CHARS, viewModule } from '../src/core';
 
 /** Node cannot import Blob URLs; a data: URL evaluates the same source. */
 const importData = (source: string) => import(/* @vite-ignore */ `data:text/javascript,${encodeURIComponent(source)}`);
@@ -229,5 +229,24 @@ describe('saved views', () => {
     const { mirror } = mirrorOf('m', { text: 'x'.repeat(4_000_001) });
     expect(saveState(mirror)).toEqual({ state_omitted: 'too_large' });
     expect(savedMirror('m', { state_omitted: 'too_large' })).toBeNull();
+  });
+
+  it('a state just under the cap is saved: the measure before copying never overstates', () => {
+    const rows = Array.from({ length: 40_000 }, (_, i) => ({ id: i, label: `row ${i}`, tags: [true, null, 1.5] }));
+    const { mirror } = mirrorOf('m', { rows, text: '' });
+    const rest = SAVED_STATE_MAX_CHARS - JSON.stringify(saveState(mirror)).length;
+    mirror.handleMessage({ method: 'patch', version: 1, ops: [{ op: 'replace', path: '/text', value: 'x'.repeat(rest) }] });
+    expect(JSON.stringify(saveState(mirror)).length).toBe(SAVED_STATE_MAX_CHARS);
+    mirror.handleMessage({ method: 'patch', version: 2, ops: [{ op: 'replace', path: '/text', value: 'x'.repeat(rest + 1) }] });
+    expect(saveState(mirror)).toEqual({ state_omitted: 'too_large' });
+  });
+
+  it('a big state is found over the cap without being copied', () => {
+    const rows = Array.from({ length: 1_000_000 }, (_, i) => ({ id: i, label: `row ${i}` }));
+    const { mirror } = mirrorOf('m', { rows });
+    const reads = vi.spyOn(JSON, 'stringify');
+    expect(saveState(mirror)).toEqual({ state_omitted: 'too_large' });
+    expect(reads).not.toHaveBeenCalled();
+    reads.mockRestore();
   });
 });

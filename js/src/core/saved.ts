@@ -3,7 +3,7 @@
  * read-only mirror a view of it renders from when no kernel has the model.
  */
 import { putBuffers, takeBuffers } from './buffers';
-import { isObject } from './json';
+import { isBinary, isObject } from './json';
 import { Mirror } from './mirror';
 import { REF_PREFIX, TOO_LARGE } from './protocol';
 
@@ -58,6 +58,43 @@ function savedEntry(mirror: Mirror): SavedState {
   return saved;
 }
 
+/**
+ * Whether a state's JSON text is surely longer than the cap, found by a walk that stops once
+ * it is: saving a notebook (JupyterLab autosaves every few minutes) with a million-row view
+ * costs about the cap, not a copy and an encoding of every row. Sizes are lower bounds of
+ * the JSON text (binary values by their bytes, less than their base64).
+ */
+function surelyOverCap(state: unknown): boolean {
+  let size = 0;
+  const stack: unknown[] = [state];
+  while (stack.length && size <= SAVED_STATE_MAX_CHARS) {
+    const item = stack.pop();
+    if (typeof item === 'string') {
+      size += item.length + 2;
+    } else if (isBinary(item)) {
+      size += item.byteLength;
+    } else if (Array.isArray(item)) {
+      size += 1 + item.length; // brackets and commas
+      // Each element takes a character at least: past the room left, the cap is surely passed.
+      const room = SAVED_STATE_MAX_CHARS - size + 1;
+      for (let i = 0; i < item.length && i < room; i++) {
+        stack.push(item[i]);
+      }
+    } else if (isObject(item)) {
+      for (const key in item) {
+        if (size > SAVED_STATE_MAX_CHARS) {
+          break;
+        }
+        size += key.length + 3;
+        stack.push(item[key]);
+      }
+    } else {
+      size += 1; // a number, true, false or null takes a character at least
+    }
+  }
+  return size > SAVED_STATE_MAX_CHARS;
+}
+
 /** The model ids a state document refers to (`"syncstate:<id>"` strings), anywhere in it. */
 function referencedIds(value: unknown, found: string[] = []): string[] {
   if (typeof value === 'string' && value.startsWith(REF_PREFIX)) {
@@ -75,12 +112,18 @@ function referencedIds(value: unknown, found: string[] = []): string[] {
  * finds (`models`), or why it was not saved. The Python side saves the same (syncstate/saved.py).
  */
 export function saveState(mirror: Mirror, known: (modelId: string) => Mirror | undefined = () => undefined): SavedState {
+  if (surelyOverCap(mirror.state)) {
+    return { state_omitted: TOO_LARGE }; // before any copy, encoding or walk of its rows
+  }
   const saved = savedEntry(mirror);
   const models: Record<string, SavedState> = {};
   const unvisited = referencedIds(mirror.state);
   for (let modelId = unvisited.pop(); modelId !== undefined; modelId = unvisited.pop()) {
     const child = known(modelId);
     if (child !== undefined && modelId !== mirror.modelId && !(modelId in models)) {
+      if (surelyOverCap(child.state)) {
+        return { state_omitted: TOO_LARGE };
+      }
       models[modelId] = savedEntry(child);
       referencedIds(child.state, unvisited);
     }
