@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 from itertools import compress, count
 from operator import is_not
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from syncstate.patch import format_pointer, json_equal
 from syncstate.tracked import plain_spine
 
-__all__ = ["diff", "edit_script", "json_size"]
+__all__ = ["diff", "edit_script", "json_size", "json_text"]
 
 
 def diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
@@ -142,11 +143,22 @@ def _json_sizes(value: Any) -> Iterator[int]:
 def json_size(value: Any) -> int:
     """The length of `value`'s compact JSON text, binary values and models counted by their
     size on the wire."""
-    return len(json.dumps(plain_spine(value), separators=(",", ":"), default=_stand_in))
+    return len(json_text(value))
+
+
+def json_text(value: Any, stood_in: list[Any] | None = None) -> str:
+    """`value`'s compact JSON text, with binary values and child models standing in by about
+    what they cost on the wire; `stood_in`, if given, collects the values that did."""
+    default = _stand_in if stood_in is None else partial(_collected_stand_in, stood_in)
+    return json.dumps(plain_spine(value), separators=(",", ":"), default=default)
+
+
+def _collected_stand_in(stood_in: list[Any], value: Any) -> Any:
+    stood_in.append(value)
+    return _stand_in(value)
 
 
 def _stand_in(value: Any) -> Any:
-    """Binary values and child models count by about what they cost on the wire."""
     return len(value) if isinstance(value, (bytes, bytearray, memoryview)) else _REF_STAND_IN
 
 

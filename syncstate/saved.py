@@ -11,7 +11,7 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any, cast
 
-from .diff import json_size
+from .diff import json_text
 from .protocol import PROTOCOL
 from .serialize import models_in, take_buffers, to_wire
 
@@ -33,17 +33,24 @@ def saved_state(model: Model) -> dict[str, Any]:
     """The output-data keys that carry the model's state, and those of the models it holds
     (its children, theirs, …: `models`, by id), or say why they do not.
 
-    A state over the cap is found by measuring at most about the cap (`_over_cap`), before any
-    copy: displaying a million rows costs no copy and no encoding of the whole state."""
-    if _over_cap(model._state):
+    The state is encoded within the cap (`_encode_within_cap`): displaying a million rows
+    encodes about the cap, with no copy of the state. A state of plain JSON (the usual case)
+    is then done: no buffers, no models held, and its snapshot is its text read back."""
+    encoded = _encode_within_cap(model._state)
+    if encoded is None:
         return {"state_omitted": TOO_LARGE}  # before looking for children among its rows
+    text, plain = encoded
+    if plain:
+        if len(text) + len(f'{{"state":,"version":{model.version}}}') > SAVED_STATE_MAX_CHARS:
+            return {"state_omitted": TOO_LARGE}
+        return {"state": json.loads(text), "version": model.version}
     held = _held_models(model)
-    if any(_over_cap(child._state) for child in held):
+    if any(_encode_within_cap(child._state) is None for child in held):
         return {"state_omitted": TOO_LARGE}
-    saved = _saved_entry(model)
+    saved: dict[str, Any] = _saved_entry(model)
     if held:
         saved["models"] = {child.model_id: _saved_entry(child) for child in held}
-    if len(json.dumps(saved)) > SAVED_STATE_MAX_CHARS:
+    if len(json.dumps(saved, separators=(",", ":"))) > SAVED_STATE_MAX_CHARS:
         return {"state_omitted": TOO_LARGE}
     return saved
 
@@ -72,19 +79,36 @@ def _saved_entry(model: Model) -> dict[str, Any]:
     return saved
 
 
-def _over_cap(state: dict[str, Any]) -> bool:
-    """Whether the state's compact JSON is surely longer than the cap (binary values counted
-    by their bytes, less than their base64), measuring a list in doubling slices so that the
-    text encoded stays within about twice the cap."""
-    size = 0
-    for value in state.values():
-        if not isinstance(value, list):
-            size += json_size(value)
-            continue
-        start, step = 0, 64
-        while start < len(value) and size <= SAVED_STATE_MAX_CHARS:
-            size += json_size(list.__getitem__(value, slice(start, start + step)))
-            start, step = start + step, step * 2
+def _encode_within_cap(state: dict[str, Any]) -> tuple[str, bool] | None:
+    """The state's compact JSON text and whether it is plain JSON, or None when the text is
+    over the cap. Binary values and models stand in by about their size on the wire (counted by
+    their bytes, less than their base64), and make the state not plain.
+
+    A list is encoded in slices, each sized from the rows so far to end near the cap, so a
+    state far over the cap costs the encoding of about the cap, not of the state. The text is
+    joined once, from its parts, to hold no more than about twice the cap at any time."""
+    stood_in: list[Any] = []
+    parts: list[str] = []
+    size = 1  # the closing brace; the size of the parts so far follows
+    for key, value in state.items():
+        parts.append(("," if parts else "{") + json.dumps(key) + ":")
+        size += len(parts[-1])
+        if not isinstance(value, list) or not value:
+            parts.append(json_text(value, stood_in))
+            size += len(parts[-1])
+        else:
+            parts.append("[")
+            size += 1  # with the closing bracket, and less the first slice's comma
+            start, step = 0, 64
+            while start < len(value) and size <= SAVED_STATE_MAX_CHARS:
+                piece = json_text(list.__getitem__(value, slice(start, start + step)), stood_in)
+                parts += ("," if start else "", piece[1:-1])
+                size += len(piece) - 1
+                per_row = len(piece) / min(step, len(value) - start)
+                start += step
+                step = max(64, min(2 * start, int((SAVED_STATE_MAX_CHARS - size) / per_row) + 64))
+            parts.append("]")
         if size > SAVED_STATE_MAX_CHARS:
-            return True
-    return size > SAVED_STATE_MAX_CHARS
+            return None
+    text = "".join(parts) + "}" if parts else "{}"
+    return None if len(text) > SAVED_STATE_MAX_CHARS else (text, not stood_in)

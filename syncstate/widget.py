@@ -132,4 +132,3 @@ def widget_view(model: Model) -> dict[str, Any]:
     display. Empty without anywidget, or when the model is closed."""
     bridge = bridge_of(model)
     return {} if bridge is None else {WIDGET_MIME_TYPE: bridge.view_data()}
-

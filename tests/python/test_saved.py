@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import base64
+import json
+from typing import Any
 
-from helpers import FakeManager
+import pytest
+from helpers import FakeManager, fake_comms
+from hypothesis import given
+from hypothesis import strategies as st
 from traitlets import Bytes, Instance, Int, List, Unicode
 
 import syncstate
@@ -66,3 +71,48 @@ def test_a_held_model_over_the_cap_leaves_the_state_out(comms: FakeManager, monk
     monkeypatch.setattr(saved, "SAVED_STATE_MAX_CHARS", 1000)
     view = Board(items=[Picture(note="x" * 2000)])._repr_mimebundle_()[MIME]
     assert view["state_omitted"] == "too_large" and "state" not in view
+
+
+class Table(syncstate.Model):
+    _esm = "export default { render() {} }"
+    rows = List().tag(sync=True)
+    title = Unicode("").tag(sync=True)
+
+
+plain_rows = st.lists(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(st.characters(exclude_categories=("Cs",)), max_size=4),
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.text(max_size=3), children, max_size=3)
+        ),
+        max_leaves=8,
+    ),
+    max_size=300,
+)
+
+
+@given(rows=plain_rows, cap=st.integers(2, 20_000))
+def test_a_plain_state_is_saved_exactly_as_the_full_encoding_would_save_it(
+    rows: list[Any], cap: int
+) -> None:
+    """The fast path of plain JSON (encoded in slices, read back) saves what copying and
+    encoding the whole state saves, and leaves it out exactly when that is over the cap."""
+    with fake_comms(), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(saved, "SAVED_STATE_MAX_CHARS", cap)
+        model = Table(rows=rows, title="ü")
+        whole = saved._saved_entry(model)
+        fits = len(json.dumps(whole, separators=(",", ":"))) <= cap
+        assert saved.saved_state(model) == (whole if fits else {"state_omitted": "too_large"})
+
+
+def test_the_saved_state_is_a_snapshot_of_the_display(comms: FakeManager) -> None:
+    model = Table(rows=[{"done": False}])
+    view = model._repr_mimebundle_()[MIME]
+    model.rows[0]["done"] = True
+    model.rows.append({"done": False})
+    assert view["state"]["rows"] == [{"done": False}] and view["version"] == 0
