@@ -21,7 +21,7 @@ import {
 } from '../core';
 
 /** What this module uses of the model anywidget hands it (ipywidgets' model underneath). */
-interface WidgetModel {
+export interface WidgetModel {
   get(key: string): unknown;
   send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]): void;
   on(event: string, callback: (content: unknown, buffers?: Binary[]) => void): void;
@@ -31,14 +31,22 @@ interface WidgetModel {
 type ViewModule = Awaited<ReturnType<typeof loadModule>>;
 
 /**
+ * How long a child model's widget may take to start in this page once the kernel has opened
+ * it (its `comm_open` arrives before the answer, so only the page's own work is left).
+ */
+export const CHILD_WIDGET_TIMEOUT_MS = 30_000;
+
+const GONE = 'syncstate: this model is not available any more — it was closed, or the kernel restarted.';
+
+/**
  * One syncstate model as seen through one widget model. The kernel relays the model's traffic
  * to the widget comm only once asked (`sync`), and that happens when a view first renders: a
  * frontend that shows the model natively never asks, so nothing is sent twice.
  */
-class Bridge {
+export class Bridge {
   private mirror: Mirror | null = null;
-  private readonly waiting: ((mirror: Mirror) => void)[] = [];
-  private asked = false;
+  /** The views waiting for the state, once it has been asked for. */
+  private waiting: Waiters<Mirror> | null = null;
   private module: { source: string; loaded: Promise<ViewModule> } | null = null;
   /** Child model requests awaiting the kernel's `child` answer, by model id. */
   private readonly children = new Map<string, Waiters<void>>();
@@ -53,11 +61,11 @@ class Bridge {
     if (this.mirror !== null) {
       return Promise.resolve(this.mirror);
     }
-    if (!this.asked) {
-      this.asked = true;
+    if (this.waiting === null) {
+      this.waiting = new Waiters();
       this.widget.send(writeSync());
     }
-    return new Promise(resolve => this.waiting.push(resolve));
+    return this.waiting.promise;
   }
 
   /** The view module of the model's current `_esm`, shared by its views (as in the extension). */
@@ -98,7 +106,7 @@ class Bridge {
       }
       await asked.promise;
     }
-    return (await this.registry.bridge(modelId)).model();
+    return (await this.registry.bridge(modelId, CHILD_WIDGET_TIMEOUT_MS)).model();
   }
 
   private childAnswered({ modelId, widget, message }: ChildAnswer): void {
@@ -111,7 +119,12 @@ class Bridge {
     }
   }
 
+  /** The widget closed: whatever still waits on it is told, rather than left waiting. */
   close(): void {
+    const gone = new Error(GONE);
+    this.waiting?.reject(gone);
+    this.children.forEach(asked => asked.reject(gone));
+    this.children.clear();
     this.mirror?.handleClose();
   }
 
@@ -126,7 +139,7 @@ class Bridge {
     });
     mirror.handleMessage(content, buffers);
     this.mirror = mirror;
-    this.waiting.splice(0).forEach(resolve => resolve(mirror));
+    this.waiting?.resolve(mirror);
   }
 }
 
@@ -157,8 +170,8 @@ class Registry {
     }
   }
 
-  /** The model's bridge, once its widget has been initialized. */
-  bridge(modelId: string): Promise<Bridge> {
+  /** The model's bridge, once its widget has been initialized (within `timeoutMs`). */
+  bridge(modelId: string, timeoutMs: number): Promise<Bridge> {
     const known = this.bridges.get(modelId);
     if (known !== undefined) {
       return Promise.resolve(known);
@@ -168,7 +181,15 @@ class Registry {
       waiters = new Waiters();
       this.waiting.set(modelId, waiters);
     }
-    return waiters.promise;
+    const started = waiters.promise;
+    return new Promise((resolve, reject) => {
+      const late = `syncstate: the widget of model ${modelId} did not start in this page within ${timeoutMs / 1000} s`;
+      const timer = setTimeout(() => reject(new Error(late)), timeoutMs);
+      void started.then(bridge => {
+        clearTimeout(timer);
+        resolve(bridge);
+      });
+    });
   }
 }
 
@@ -188,6 +209,11 @@ function registryOf(model: WidgetModel): Registry {
     registries.set(model.widget_manager, registry);
   }
   return registry;
+}
+
+/** The bridge that `initialize` made for this widget model, if it ran. */
+export function bridgeOf(model: WidgetModel): Bridge | undefined {
+  return registryOf(model).bridges.get(String(model.get('syncstate_id')));
 }
 
 function describe(error: unknown): string {
@@ -248,7 +274,7 @@ function mountView(bridge: Bridge, mirror: Mirror, el: HTMLElement): () => void 
   mirror.on('error', (error: unknown) => notice(describe(error)), scope);
   mirror.on('close', () => {
     unmount();
-    notice('syncstate: this model is not available any more — it was closed, or the kernel restarted.');
+    notice(GONE);
   }, scope);
   applyCss();
   void mount();
@@ -273,7 +299,7 @@ export default {
   },
 
   async render({ model, el }: { model: WidgetModel; el: HTMLElement }): Promise<() => void> {
-    const bridge = registryOf(model).bridges.get(String(model.get('syncstate_id')));
+    const bridge = bridgeOf(model);
     if (bridge === undefined) {
       throw new Error('syncstate: this widget was not initialized');
     }
