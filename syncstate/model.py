@@ -235,6 +235,16 @@ class Model(HasTraits, Referable):
         self._trait_values[name] = tracked
         return tracked
 
+    def _may_hold_models(self, name: str) -> bool:
+        """Whether field `name`'s document may hold models: false only for a tracked tree that
+        no model has entered (`Slot.may_hold_models`), so that finding the models a state holds
+        need not walk a million rows of plain data."""
+        document = self._state.get(name)
+        if not isinstance(document, _Node):
+            return isinstance(document, (dict, list, tuple, Referable))
+        slot = self._slots.get(name)
+        return slot is None or document._parent is not slot or slot.may_hold_models
+
     def _after_silent_set(self, name: str, old: Any) -> None:
         """traitlets stored a value of synced trait `name` that is not the document, and kept
         quiet if it == `old` (the hook: `_watch_silent_sets`)."""
@@ -461,8 +471,11 @@ def _encode(op: dict[str, Any]) -> dict[str, Any]:
 
 
 def _holds_models(trait: Any) -> bool:
-    if isinstance(trait, Instance) and isinstance(trait.klass, type):
-        return issubclass(trait.klass, Model)
+    """Whether the trait's values may hold models: an `Instance` of a model class, or a
+    container (itself an `Instance` of list, dict, …) with such a trait inside."""
+    klass = trait.klass if isinstance(trait, Instance) else None
+    if isinstance(klass, type) and issubclass(klass, Model):
+        return True
     inner = [getattr(trait, "_trait", None), getattr(trait, "_value_trait", None)]
     inner += list(getattr(trait, "_traits", None) or [])
     return any(t is not None and _holds_models(t) for t in inner)

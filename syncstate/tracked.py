@@ -47,11 +47,14 @@ _ATOMS = (str, int, bool, type(None), bytes)
 class Slot:
     """The top of a tracked tree: one synced trait of one model (held weakly)."""
 
-    __slots__ = ("_model", "name")
+    __slots__ = ("_model", "may_hold_models", "name")
 
     def __init__(self, model: Model, name: str) -> None:
         self._model = weakref.ref(model)
         self.name = name
+        #: Whether a model has entered the tree (or a subtree `wrap` adopted unseen) since the
+        #: slot was made. Never reset: a view's child requests walk only such trees.
+        self.may_hold_models = False
 
     def model(self) -> Model | None:
         return self._model()
@@ -120,7 +123,11 @@ def _escape(key: str | int) -> str:
 
 def _detach(value: Any) -> None:
     if isinstance(value, _Node):
+        plain = not _tree_may_hold_models(value._parent)
         value._parent = None
+        # A detached node's key means nothing: it says instead that the node left a tree no
+        # model had entered, so adopting it again (a move, an undo) needs no look inside.
+        value._key = _FROM_PLAIN_TREE if plain else None
 
 
 def _attach(value: Any, parent: TrackedList | TrackedDict, key: Any) -> None:
@@ -199,6 +206,8 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
             raise ValueError(f"{value!r} cannot be synced: JSON has no such number")
         return value
     if isinstance(value, _Node) and (value._parent is None or value._parent is reclaim):
+        if value._parent is None and value._key is not _FROM_PLAIN_TREE:
+            _may_hold_models(parent)  # a subtree from elsewhere, adopted without a look inside
         value._parent = parent
         value._key = key
         return value
@@ -260,6 +269,8 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
     if isinstance(value, (str, int, bytes, Referable)):
         if isinstance(value, str):
             check_text(value)
+        elif isinstance(value, Referable):
+            _may_hold_models(parent)
         return value
     raise TypeError(
         f"a {kind.__name__} cannot be synced as JSON; give the trait a to_json/from_json"
@@ -267,6 +278,29 @@ def wrap(value: Any, parent: Parent, key: Any, reclaim: object = None) -> Any:
 
 
 _PLAIN = frozenset({dict, list})
+
+
+def _may_hold_models(parent: Parent) -> None:
+    """Something under `parent` may be a model: its tree's slot is told (one climb, taken only
+    when a model enters a tree, which `wrap` alone does), or a detached tree's top forgets that
+    it left a plain tree."""
+    while isinstance(parent, _Node):
+        if parent._parent is None:
+            parent._key = None
+            return
+        parent = parent._parent
+    if isinstance(parent, Slot):
+        parent.may_hold_models = True
+
+
+def _tree_may_hold_models(parent: Parent) -> bool:
+    while isinstance(parent, _Node):
+        parent = parent._parent
+    return not isinstance(parent, Slot) or parent.may_hold_models
+
+
+#: The `_key` of a node detached from a tree that no model had entered (see `_detach`).
+_FROM_PLAIN_TREE = object()
 
 
 def _adopt_unmoved(items: TrackedList, old: TrackedList) -> tuple[int, int] | None:

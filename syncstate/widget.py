@@ -103,10 +103,16 @@ class WidgetBridge:
         self.widget.send(answer)
 
     def _held_ids(self) -> frozenset[str]:
-        """Found by one walk of the state per version: a request costs no walk of its own."""
-        version = self._model._channel.version
+        """Found by one walk per version of the fields that may hold models: a request costs
+        no walk of its own, and rows that no model ever entered are never walked (a frontend
+        that alternates an edit and a request cannot make each pair walk a million rows)."""
+        model = self._model
+        version = model._channel.version
         if self._held[0] != version:
-            held = frozenset(model.model_id for model in models_in(self._model._state))
+            fields = [name for name in model._state if model._may_hold_models(name)]
+            held = frozenset(
+                child.model_id for name in fields for child in models_in(model._state[name])
+            )
             self._held = (version, held)
         return self._held[1]
 

@@ -132,7 +132,8 @@ from traitlets import Instance, List
 class Panel(syncstate.Model):
     _esm = "export default { render() {} };"
     children = List(Instance(Counter)).tag(sync=True)
-panel = Panel(children=[Counter(count=7)])
+    rows = List().tag(sync=True)
+panel = Panel(children=[Counter(count=7)], rows=[{"i": i} for i in range(10_000)])
 other = Counter()
 """
 
@@ -168,10 +169,12 @@ def test_a_view_gets_a_child_models_widget_through_its_parents(kernel: KernelFro
     assert again == answer and not [m for m in msgs if m["msg_type"] == "comm_open"]
 
     other_id = kernel.output("print(other.model_id)").strip()
-    # Requests cost no walk of the parent's state each: one walk per version of it.
+    # Requests cost no walk of the parent's state each: one walk per version of it, of the
+    # fields that may hold models. The 10,000 plain rows are never walked, so a frontend that
+    # alternates an edit of a row and a request cannot make each pair walk them.
     kernel.execute(
-        "import syncstate.widget as bridge_module\nwalks = []\nwalk = bridge_module.models_in\n"
-        "bridge_module.models_in = lambda state: walks.append(1) or walk(state)\n"
+        "import syncstate.widget as bridge_module\nwalked = []\nwalk = bridge_module.models_in\n"
+        "bridge_module.models_in = lambda value: walked.append(len(value)) or walk(value)\n"
         "panel.children = [*panel.children, Counter()]  # a new version of the parent"
     )
     for refused in (other_id, "nope") * 3:
@@ -179,5 +182,12 @@ def test_a_view_gets_a_child_models_widget_through_its_parents(kernel: KernelFro
         assert answer["model_id"] == refused and "widget" not in answer
         assert "holds no live model" in answer["message"]
         assert not [m for m in msgs if m["msg_type"] == "comm_open"]
-    assert kernel.output("print(len(walks))") == "1\n"
+    assert kernel.output("print(walked)") == "[2]\n"  # the two children, once
+    for flip in range(3):
+        base = int(kernel.output("print(panel.version)"))
+        edit = {"method": "patch", "id": f"flip{flip}", "base": base,
+                "ops": [{"op": "replace", "path": "/rows/5000/i", "value": -flip}]}  # fmt: skip
+        kernel.send(panel_widget, {"method": "custom", "content": edit})
+        assert ask(child_id)[1]["widget"] == child_widget["comm_id"]
+    assert kernel.output("print(walked, panel.rows[5000])") == "[2, 2, 2, 2] {'i': -2}\n"
     assert kernel.output("print(panel.children[0].count)") == "7\n"

@@ -394,8 +394,10 @@ def test_child_models_are_references_and_resolve_back(comms: FakeManager) -> Non
     assert last_ops(front) == [{"op": "add", "path": "/kids/1", "value": f"syncstate:{b.model_id}"}]
     front.edit([{"op": "replace", "path": "/best", "value": f"syncstate:{b.model_id}"}])
     assert p.best is b
+    front.edit([{"op": "add", "path": "/kids/0", "value": f"syncstate:{b.model_id}"}])
+    assert p.kids == [b, a, b] and not front.rejections
     front.edit([{"op": "add", "path": "/kids/0", "value": "syncstate:nope"}])
-    assert front.rejections[-1]["code"] == "invalid" and p.kids == [a, b]
+    assert front.rejections[-1]["code"] == "invalid" and p.kids == [b, a, b]
 
 
 def test_custom_messages_both_ways(comms: FakeManager) -> None:
