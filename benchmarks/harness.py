@@ -15,8 +15,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import zmq
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager, start_new_kernel
+
+# A burst of thousands of messages (2,000 small updates in a loop) must all arrive: the client's
+# sockets queue without bound, where ZeroMQ's default (1,000 messages) would drop the excess of
+# a kernel that sends faster than this Python client reads (the bare comm did).
+zmq.Context.instance().setsockopt(zmq.RCVHWM, 0)
 
 Message = dict[str, Any]
 

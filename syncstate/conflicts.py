@@ -11,6 +11,7 @@ The paths are indexed, so a check costs time proportional to the edit, not edit 
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from typing import Any
 
@@ -31,12 +32,17 @@ def touched_paths(kind: Any, path: list[str], source: list[str] | None) -> list[
     return paths
 
 
-def touched(op: dict[str, Any]) -> list[Segments]:
+def touched(op: dict[str, Any]) -> tuple[Segments, ...]:
     """`touched_paths` of a wire op (pointers not yet parsed)."""
-    source = op.get("from") if op.get("op") in ("move", "copy") else None
-    return touched_paths(
-        op.get("op"), parse_pointer(op["path"]), None if source is None else parse_pointer(source)
-    )
+    kind = op.get("op")
+    return _touched(kind, op["path"], op.get("from") if kind in ("move", "copy") else None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _touched(kind: Any, path: str, source: str | None) -> tuple[Segments, ...]:
+    # Cached: a kernel that updates one field in a loop records the same pointer each time.
+    parsed = None if source is None else parse_pointer(source)
+    return tuple(touched_paths(kind, parse_pointer(path), parsed))
 
 
 def interferes(changes: list[dict[str, Any]], ops: list[dict[str, Any]]) -> bool:
