@@ -17,12 +17,7 @@ from typing import Any
 
 import zmq
 from jupyter_client.blocking.client import BlockingKernelClient
-from jupyter_client.manager import KernelManager, start_new_kernel
-
-# A burst of thousands of messages (2,000 small updates in a loop) must all arrive: the client's
-# sockets queue without bound, where ZeroMQ's default (1,000 messages) would drop the excess of
-# a kernel that sends faster than this Python client reads (the bare comm did).
-zmq.Context.instance().setsockopt(zmq.RCVHWM, 0)
+from jupyter_client.manager import KernelManager
 
 Message = dict[str, Any]
 
@@ -47,15 +42,17 @@ class Kernel:
         env = dict(os.environ)
         if path:
             env["PYTHONPATH"] = os.pathsep.join([*path, *filter(None, [env.get("PYTHONPATH")])])
-        self.km: KernelManager
-        self.kc: BlockingKernelClient
+        # A burst of thousands of messages (2,000 small updates in a loop) must all arrive: the
+        # client's sockets queue without bound, where ZeroMQ's default (1,000 messages) drops
+        # what a kernel sends faster than this Python client reads (the bare comm's did).
+        context = zmq.Context()
+        context.setsockopt(zmq.RCVHWM, 0)
+        self.km = KernelManager(kernel_name="python3", context=context)
         # The kernel's own stderr only says that it runs over TCP; errors come back in replies.
-        self.km, self.kc = start_new_kernel(
-            kernel_name="python3",
-            startup_timeout=startup_timeout,
-            env=env,
-            stderr=subprocess.DEVNULL,
-        )
+        self.km.start_kernel(env=env, stderr=subprocess.DEVNULL)
+        self.kc: BlockingKernelClient = self.km.client(context=context)
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=startup_timeout)
         where = self.output("import sys; print(sys.executable)").strip()
         if where != sys.executable:
             print(f"warning: the kernel runs {where}, not {sys.executable}", file=sys.stderr)

@@ -52,6 +52,7 @@ from .shell import keep_on_main_shell, message_data, method_of
 from .tracked import (
     Slot,
     _Node,
+    detach,
     gc_paused,
     plain_spine,
     reattach_children,
@@ -300,8 +301,8 @@ class Model(HasTraits, Referable):
             reattach_children(old_doc)  # the new document may have adopted its children
             self._trait_values[name] = change["old"]
             raise TraitError(f"{name}: {error}") from error
-        if isinstance(old_doc, _Node) and old_doc is not new_doc:
-            old_doc._parent = None
+        if old_doc is not new_doc:
+            detach(old_doc)
         self._state[name] = new_doc
         change["new"] = self._trait_values[name]
         self._queue(encoded)
@@ -470,6 +471,7 @@ def _encode(op: dict[str, Any]) -> dict[str, Any]:
     return op
 
 
+@functools.cache  # traits live as long as their classes; each edit asks again
 def _holds_models(trait: Any) -> bool:
     """Whether the trait's values may hold models: an `Instance` of a model class, or a
     container (itself an `Instance` of list, dict, …) with such a trait inside."""
@@ -477,7 +479,9 @@ def _holds_models(trait: Any) -> bool:
     if isinstance(klass, type) and issubclass(klass, Model):
         return True
     inner = [getattr(trait, "_trait", None), getattr(trait, "_value_trait", None)]
-    inner += list(getattr(trait, "_traits", None) or [])
+    inner += list(getattr(trait, "_traits", None) or [])  # Tuple
+    inner += list((getattr(trait, "_per_key_traits", None) or {}).values())  # Dict(per_key_traits)
+    inner += list(getattr(trait, "trait_types", None) or [])  # Union
     return any(t is not None and _holds_models(t) for t in inner)
 
 

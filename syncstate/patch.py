@@ -78,6 +78,9 @@ def parse_pointer(path: str) -> list[str]:
 
 def format_pointer(segments: Sequence[str | int]) -> str:
     """The RFC 6901 pointer for ``segments``; the inverse of `parse_pointer`."""
+    pointer = "/" + "/".join(map(str, segments)) if segments else ""
+    if "~" not in pointer and pointer.count("/") == len(segments):
+        return pointer  # the usual pointer: nothing to escape (every edit's echo formats one)
     return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in segments)
 
 

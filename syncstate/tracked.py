@@ -121,9 +121,11 @@ def _escape(key: str | int) -> str:
     return format_pointer([key])
 
 
-def _detach(value: Any) -> None:
+def detach(value: Any, plain_tree: bool | None = None) -> None:
+    """`value` leaves its tree; `plain_tree`, when known (for many children of one node at
+    once), is whether no model ever entered that tree."""
     if isinstance(value, _Node):
-        plain = not _tree_may_hold_models(value._parent)
+        plain = not _tree_may_hold_models(value._parent) if plain_tree is None else plain_tree
         value._parent = None
         # A detached node's key means nothing: it says instead that the node left a tree no
         # model had entered, so adopting it again (a move, an undo) needs no look inside.
@@ -299,7 +301,7 @@ def _tree_may_hold_models(parent: Parent) -> bool:
     return not isinstance(parent, Slot) or parent.may_hold_models
 
 
-#: The `_key` of a node detached from a tree that no model had entered (see `_detach`).
+#: The `_key` of a node detached from a tree that no model had entered (see `detach`).
 _FROM_PLAIN_TREE = object()
 
 
@@ -501,7 +503,7 @@ class TrackedList(_Node, list[Any]):
         new = wrap(value, self, self._stored(i))
         old = list.__getitem__(self, i)
         list.__setitem__(self, i, new)
-        _detach(old)
+        detach(old)
 
         def undo() -> None:
             list.__setitem__(self, i, old)
@@ -518,7 +520,7 @@ class TrackedList(_Node, list[Any]):
         def undo() -> None:
             list.pop(self, i)
             self._shifted(i, i, -1)
-            _detach(new)
+            detach(new)
 
         self._emit([("add", _escape(i), new)], undo)
 
@@ -549,7 +551,7 @@ class TrackedList(_Node, list[Any]):
         i = self._position(index)
         old = list.pop(self, i)
         self._shifted(i, i, -1)
-        _detach(old)
+        detach(old)
 
         def undo() -> None:
             list.insert(self, i, old)
@@ -568,8 +570,9 @@ class TrackedList(_Node, list[Any]):
             return
         start, stop, step = index.indices(len(self))
         doomed = sorted(range(start, stop, step), reverse=True)
+        plain = not _tree_may_hold_models(self)
         for i in doomed:
-            _detach(list.pop(self, i))
+            detach(list.pop(self, i), plain)
         if step == 1:
             self._shifted(start, start, -len(doomed))
         else:
@@ -595,9 +598,10 @@ class TrackedList(_Node, list[Any]):
         list.__setitem__(self, slice(start, stop), wrapped)
         self._shifted(start, start + len(wrapped), len(wrapped) - len(old))
         kept = {id(item) for item in wrapped}
+        plain = not _tree_may_hold_models(self)
         for item in old:
             if id(item) not in kept:
-                _detach(item)
+                detach(item, plain)
         shared = min(len(old), len(wrapped))
         ops = [("replace", _escape(start + j), wrapped[j]) for j in range(shared)]
         ops += [("remove", _escape(start + shared), _NO_VALUE)] * (len(old) - shared)
@@ -605,8 +609,9 @@ class TrackedList(_Node, list[Any]):
         self._emit(ops, None)
 
     def clear(self) -> None:
+        plain = not _tree_may_hold_models(self)
         for item in list.__iter__(self):
-            _detach(item)
+            detach(item, plain)
         list.clear(self)
         self._sign, self._base = 1, 0
         self._emit([("replace", "", [])], None)
@@ -673,7 +678,7 @@ class TrackedDict(_Node, dict[str, Any]):
         old = dict.get(self, key)
         dict.__setitem__(self, key, new)
         if had:
-            _detach(old)
+            detach(old)
 
         def undo() -> None:
             if had:
@@ -681,13 +686,13 @@ class TrackedDict(_Node, dict[str, Any]):
                 _attach(old, self, key)
             else:
                 dict.pop(self, key)
-            _detach(new)
+            detach(new)
 
         self._emit([("replace" if had else "add", _escape(key), new)], undo)
 
     def __delitem__(self, key: str) -> None:
         old = dict.pop(self, key)
-        _detach(old)
+        detach(old)
 
         def undo() -> None:
             dict.__setitem__(self, key, old)
@@ -713,8 +718,9 @@ class TrackedDict(_Node, dict[str, Any]):
         return key, self.pop(key)
 
     def clear(self) -> None:
+        plain = not _tree_may_hold_models(self)
         for value in dict.values(self):
-            _detach(value)
+            detach(value, plain)
         dict.clear(self)
         self._emit([("replace", "", {})], None)
 

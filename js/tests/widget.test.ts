@@ -142,3 +142,14 @@ describe('a widget\'s own model', () => {
     await expect(view).rejects.toThrow('not available any more');
   });
 });
+
+describe('a closed widget', () => {
+  it('refuses at once what is asked of it afterwards, and sends nothing', async () => {
+    const widget = new FakeWidget('m', {}).start();
+    const bridge = widget.bridge; // a view that still holds it
+    widget.close();
+    await expect(bridge.model()).rejects.toThrow('not available any more');
+    await expect(bridge.child('kid')).rejects.toThrow('not available any more');
+    expect(widget.sent).toEqual([]);
+  });
+});

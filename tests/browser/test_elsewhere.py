@@ -176,21 +176,48 @@ def test_voila_renders_an_interactive_view(page: Page, tmp_path: Path) -> None:
 
 
 DASHBOARD = """
-from traitlets import Instance, List
+from traitlets import Instance, Int, List, observe
 
 class Dashboard(syncstate.Model):
     _esm = \"\"\"
 export default {
   async render({ model, el, host }) {
-    for (const ref of model.get("children")) {
-      const slot = Object.assign(document.createElement("div"), { className: "slot" });
-      el.append(slot);
-      await (await host.getWidget(ref)).render({ el: slot });
-    }
+    let shown = 0;  // two changes in one patch start two renders: the later one is shown
+    const show = async () => {
+      const mine = ++shown;
+      const slots = [];
+      for (const ref of model.get("children")) {
+        const slot = Object.assign(document.createElement("div"), { className: "slot" });
+        await (await host.getWidget(ref)).render({ el: slot });
+        slots.push(slot);
+      }
+      // The view edits the list of models itself: the kernel gets references to resolve.
+      const again = Object.assign(document.createElement("button"), {
+        className: "again", textContent: "show the last one again",
+      });
+      again.addEventListener("click", () => {
+        const children = model.get("children");
+        model.set("children", [...children, children[children.length - 1]]);
+        model.save_changes();
+      });
+      const total = Object.assign(document.createElement("p"), { className: "total" });
+      total.textContent = `total ${model.get("total")}`;
+      if (mine === shown) {
+        el.replaceChildren(...slots, again, total);
+      }
+    };
+    model.on("change:children", show);
+    model.on("change:total", show);
+    await show();
   },
 };
 \"\"\"
     children = List(Instance(Counter)).tag(sync=True)
+    total = Int(0).tag(sync=True)
+
+    @observe("children")
+    def _sum(self, change):
+        self.total = sum(child.count for child in self.children)  # only the kernel knows
 
 dashboard = Dashboard(children=[Counter(), Counter(count=5)])
 dashboard
@@ -217,6 +244,13 @@ def test_voila_renders_a_dashboard_of_child_models(page: Page, tmp_path: Path) -
         expect(second).to_have_text("count is 6, doubled 12")  # computed by the kernel
         first.click()
         expect(first).to_have_text("count is 1, doubled 2")
+        # The view puts a model reference in the list: the kernel resolves it to the model.
+        page.locator("button.again").click()
+        expect(page.locator(".total")).to_have_text("total 13")  # 1 + 6 + 6, from Python
+        expect(buttons).to_have_count(3)
+        buttons.nth(2).click()  # the same model as the second
+        expect(buttons.nth(1)).to_have_text("count is 7, doubled 14")
+        expect(buttons.nth(2)).to_have_text("count is 7, doubled 14")
         expect(page.locator(".syncstate-error")).to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "elsewhere-voila-dashboard.png"))
 

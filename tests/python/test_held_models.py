@@ -181,3 +181,11 @@ def test_every_field_that_holds_a_model_is_walked_whatever_happened(
         for action, k in steps:
             ACTIONS[action](m, k, kept)
             walked(m)
+
+
+def test_a_plain_document_assigned_back_stays_plain(comms: FakeManager) -> None:
+    m = Holder(rows=[{"id": 1}])
+    document = m.rows
+    m.rows = []
+    m.rows = document  # the tracked tree the field had, detached from a plain slot
+    assert "rows" not in walked(m)

@@ -50,6 +50,7 @@ export class Bridge {
   private module: { source: string; loaded: Promise<ViewModule> } | null = null;
   /** Child model requests awaiting the kernel's `child` answer, by model id. */
   private readonly children = new Map<string, Waiters<void>>();
+  private closed = false;
 
   constructor(
     private readonly widget: WidgetModel,
@@ -60,6 +61,9 @@ export class Bridge {
   model(): Promise<Mirror> {
     if (this.mirror !== null) {
       return Promise.resolve(this.mirror);
+    }
+    if (this.closed) {
+      return Promise.reject(new Error(GONE));
     }
     if (this.waiting === null) {
       this.waiting = new Waiters();
@@ -97,6 +101,9 @@ export class Bridge {
    * `initialize` registers its bridge, and then answers; a known bridge is used as it is.
    */
   async child(modelId: string): Promise<Mirror> {
+    if (this.closed) {
+      throw new Error(GONE);
+    }
     if (!this.registry.bridges.has(modelId)) {
       let asked = this.children.get(modelId);
       if (asked === undefined) {
@@ -121,6 +128,7 @@ export class Bridge {
 
   /** The widget closed: whatever still waits on it is told, rather than left waiting. */
   close(): void {
+    this.closed = true;
     const gone = new Error(GONE);
     this.waiting?.reject(gone);
     this.children.forEach(asked => asked.reject(gone));
@@ -156,11 +164,12 @@ class Waiters<T> {
 /** One widget manager's bridges, by syncstate model id. */
 class Registry {
   readonly bridges = new Map<string, Bridge>();
-  private readonly waiting = new Map<string, Waiters<Bridge>>();
+  /** Who waits for a bridge not made yet, by model id. */
+  private readonly waiting = new Map<string, Set<(bridge: Bridge) => void>>();
 
   add(modelId: string, bridge: Bridge): void {
     this.bridges.set(modelId, bridge);
-    this.waiting.get(modelId)?.resolve(bridge);
+    this.waiting.get(modelId)?.forEach(found => found(bridge));
     this.waiting.delete(modelId);
   }
 
@@ -176,19 +185,21 @@ class Registry {
     if (known !== undefined) {
       return Promise.resolve(known);
     }
-    let waiters = this.waiting.get(modelId);
-    if (waiters === undefined) {
-      waiters = new Waiters();
-      this.waiting.set(modelId, waiters);
-    }
-    const started = waiters.promise;
     return new Promise((resolve, reject) => {
-      const late = `syncstate: the widget of model ${modelId} did not start in this page within ${timeoutMs / 1000} s`;
-      const timer = setTimeout(() => reject(new Error(late)), timeoutMs);
-      void started.then(bridge => {
+      const waiting = this.waiting.get(modelId) ?? new Set();
+      this.waiting.set(modelId, waiting);
+      const found = (bridge: Bridge): void => {
         clearTimeout(timer);
         resolve(bridge);
-      });
+      };
+      const timer = setTimeout(() => {
+        waiting.delete(found);
+        if (waiting.size === 0) {
+          this.waiting.delete(modelId);
+        }
+        reject(new Error(`syncstate: the widget of model ${modelId} did not start in this page within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      waiting.add(found);
     });
   }
 }
