@@ -11,7 +11,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from .protocol import BAD_OP, BAD_PATH, TEST_FAILED, SyncError
+from .protocol import BAD_OP, BAD_PATH, REF_PREFIX, TEST_FAILED, SyncError
+from .serialize import Referable
 
 __all__ = [
     "Op",
@@ -85,7 +86,8 @@ def format_pointer(segments: Sequence[str | int]) -> str:
 
 
 def json_equal(a: Any, b: Any) -> bool:
-    """JSON equality: True != 1, 1 == 1.0, dicts and lists deeply, anything else by ==."""
+    """JSON equality: True != 1, 1 == 1.0, dicts and lists deeply, a model and its reference
+    text alike, anything else by ==."""
     if a is b:
         return True
     if isinstance(a, bool) or isinstance(b, bool):
@@ -107,11 +109,17 @@ def json_equal(a: Any, b: Any) -> bool:
         )
     if isinstance(b, (dict, list)):
         return False
+    if isinstance(a, Referable) or isinstance(b, Referable):
+        return bool(_as_sent(a) == _as_sent(b))  # a model equals its reference: both send it
     try:
         return bool(a == b)
     except (TypeError, ValueError):
         # e.g. numpy arrays, whose == has no single truth value: "different" is the safe answer.
         return False
+
+
+def _as_sent(value: Any) -> Any:
+    return REF_PREFIX + value.model_id if isinstance(value, Referable) else value
 
 
 def json_copy(value: Any) -> Any:

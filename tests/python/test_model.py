@@ -398,6 +398,16 @@ def test_child_models_are_references_and_resolve_back(comms: FakeManager) -> Non
     assert p.kids == [b, a, b] and not front.rejections
     front.edit([{"op": "add", "path": "/kids/0", "value": "syncstate:nope"}])
     assert front.rejections[-1]["code"] == "invalid" and p.kids == [b, a, b]
+    # A `test` of a model's place compares its reference, as the page sees it.
+    front.edit(
+        [
+            {"op": "test", "path": "/kids/1", "value": f"syncstate:{a.model_id}"},
+            {"op": "remove", "path": "/kids/1"},
+        ]
+    )
+    assert p.kids == [b, b] and len(front.rejections) == 1
+    front.edit([{"op": "test", "path": "/best", "value": f"syncstate:{a.model_id}"}])
+    assert front.rejections[-1]["code"] == "test_failed" and p.best is b
 
 
 def test_custom_messages_both_ways(comms: FakeManager) -> None:
