@@ -246,6 +246,11 @@ class Model(HasTraits, Referable):
         slot = self._slots.get(name)
         return slot is None or document._parent is not slot or slot.may_hold_models
 
+    def _changes_by_replacing(self, name: str) -> bool:
+        """Whether field `name`'s document is never edited in place (it is not tracked: a
+        custom `to_json`, a tuple, a scalar, a model), so the same object holds the same."""
+        return not isinstance(self._state.get(name), _Node)
+
     def _after_silent_set(self, name: str, old: Any) -> None:
         """traitlets stored a value of synced trait `name` that is not the document, and kept
         quiet if it == `old` (the hook: `_watch_silent_sets`)."""

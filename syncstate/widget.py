@@ -59,6 +59,8 @@ class WidgetBridge:
         self.subscribed = False
         #: The ids of the models the state holds, and the version they were found at.
         self._held: tuple[int, frozenset[str]] = (-1, frozenset())
+        #: Per field walked for them: its document then, and the ids found in it.
+        self._found: dict[str, tuple[Any, frozenset[str]]] = {}
         self.widget = widget_class(syncstate_id=model.model_id)
         keep_on_main_shell(self.widget.comm)
         self.widget.on_msg(self._receive)
@@ -103,17 +105,24 @@ class WidgetBridge:
         self.widget.send(answer)
 
     def _held_ids(self) -> frozenset[str]:
-        """Found by one walk per version of the fields that may hold models: a request costs
-        no walk of its own, and rows that no model ever entered are never walked (a frontend
-        that alternates an edit and a request cannot make each pair walk a million rows)."""
+        """Found by one walk per version of the fields that may hold models and changed: a
+        request costs no walk of its own, rows that no model ever entered are never walked, and
+        an untracked field (a custom `to_json`) only once per value. So a frontend that
+        alternates an edit and a request cannot make each pair walk a million rows."""
         model = self._model
         version = model._channel.version
         if self._held[0] != version:
-            fields = [name for name in model._state if model._may_hold_models(name)]
-            held = frozenset(
-                child.model_id for name in fields for child in models_in(model._state[name])
-            )
-            self._held = (version, held)
+            found = {}
+            for name, document in model._state.items():
+                if not model._may_hold_models(name):
+                    continue
+                last = self._found.get(name)
+                if last is not None and last[0] is document and model._changes_by_replacing(name):
+                    found[name] = last  # an untracked document changes only by being replaced
+                else:
+                    found[name] = (document, frozenset(c.model_id for c in models_in(document)))
+            self._found = found
+            self._held = (version, frozenset().union(*(ids for _, ids in found.values())))
         return self._held[1]
 
     def _closed_by_frontend(self, msg: Any) -> None:

@@ -10,7 +10,7 @@ import pytest
 from helpers import FakeManager, fake_comms
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from traitlets import Dict, Instance, List
+from traitlets import Dict, Instance, Int, List
 
 import syncstate
 from syncstate.serialize import models_in
@@ -189,3 +189,32 @@ def test_a_plain_document_assigned_back_stays_plain(comms: FakeManager) -> None:
     m.rows = []
     m.rows = document  # the tracked tree the field had, detached from a plain slot
     assert "rows" not in walked(m)
+
+
+class Plotted(syncstate.Model):
+    _esm = "export default { render() {} }"
+    # A custom wire form: the document is not tracked, and changes only by being replaced.
+    points = List().tag(sync=True, to_json=lambda value, model: [list(p) for p in value])
+    children = List(Instance(Leaf)).tag(sync=True)
+    n = Int(0).tag(sync=True)
+
+
+def test_child_requests_walk_an_untracked_field_once_per_value(
+    comms: FakeManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from syncstate import widget
+
+    m = Plotted(points=[(i, i) for i in range(1000)], children=[Leaf()])
+    bridge = widget.bridge_of(m)
+    assert bridge is not None
+    walked_sizes: list[int] = []
+    walk = widget.models_in
+    monkeypatch.setattr(widget, "models_in", lambda v: walked_sizes.append(len(v)) or walk(v))
+    child = m.children[0].model_id
+    for n in range(3):
+        m.n = n  # a new version, the points unchanged
+        assert child in bridge._held_ids()
+    assert walked_sizes.count(1000) == 1 and walked_sizes.count(1) == 3
+    m.points = [(0, 0)]  # a new value: walked again
+    assert child in bridge._held_ids()
+    assert walked_sizes[-2:] == [1, 1] and len(walked_sizes) == 6
