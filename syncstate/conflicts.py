@@ -45,6 +45,23 @@ def _touched(kind: Any, path: str, source: str | None) -> tuple[Segments, ...]:
     return tuple(touched_paths(kind, parse_pointer(path), parsed))
 
 
+#: What the history notes of a path: the path, its prefixes (itself included), its cost.
+Noted = tuple[Segments, tuple[Segments, ...], int]
+
+
+def _noted(op: dict[str, Any]) -> tuple[Noted, ...]:
+    kind = op.get("op")
+    return _noted_paths(kind, op["path"], op.get("from") if kind in ("move", "copy") else None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _noted_paths(kind: Any, path: str, source: str | None) -> tuple[Noted, ...]:
+    return tuple(
+        (p, tuple(p[:n] for n in range(1, len(p) + 1)), _cost(p))
+        for p in _touched(kind, path, source)
+    )
+
+
 def interferes(changes: list[dict[str, Any]], ops: list[dict[str, Any]]) -> bool:
     """Whether `changes` touch what `ops` touch, by the conflict rule above."""
     mine = [path for op in ops for path in touched(op)]
@@ -65,7 +82,7 @@ class History:
     `limits.history_bytes`, indexed by path and by every prefix of a path."""
 
     def __init__(self, floor: int = 0) -> None:
-        self._versions: deque[tuple[int, list[Segments], int]] = deque()
+        self._versions: deque[tuple[int, list[Noted], int]] = deque()
         self._bytes = 0
         #: The oldest base the history can still check (the last version forgotten).
         self._floor = floor
@@ -80,28 +97,28 @@ class History:
         return self._bytes
 
     def record(self, version: int, ops: list[dict[str, Any]]) -> None:
-        paths = [path for op in ops for path in touched(op)]
+        noted = [note for op in ops for note in _noted(op)]
         size = 0
-        for path in paths:
-            size += _cost(path)
+        for path, prefixes, cost in noted:
+            size += cost
             self._at[path] = version
-            for n in range(1, len(path) + 1):
-                self._within[path[:n]] = version
-        self._versions.append((version, paths, size))
+            for prefix in prefixes:
+                self._within[prefix] = version
+        self._versions.append((version, noted, size))
         self._bytes += size
         while len(self._versions) > limits.history or self._bytes > limits.history_bytes:
             self._forget_oldest()
 
     def _forget_oldest(self) -> None:
-        version, paths, size = self._versions.popleft()
+        version, noted, size = self._versions.popleft()
         self._bytes -= size
         self._floor = version
-        for path in paths:
+        for path, prefixes, _ in noted:
             if self._at.get(path) == version:
                 del self._at[path]
-            for n in range(1, len(path) + 1):
-                if self._within.get(path[:n]) == version:
-                    del self._within[path[:n]]
+            for prefix in prefixes:
+                if self._within.get(prefix) == version:
+                    del self._within[prefix]
 
     def check(self, base: int, version: int, ops: list[Op]) -> None:
         """Raise SyncError (`stale` or `conflict`) unless ops made on `base` may apply now."""
