@@ -32,34 +32,37 @@ def touched_paths(kind: Any, path: list[str], source: list[str] | None) -> list[
     return paths
 
 
-def touched(op: dict[str, Any]) -> tuple[Segments, ...]:
+def touched(op: dict[str, Any]) -> list[Segments]:
     """`touched_paths` of a wire op (pointers not yet parsed)."""
-    kind = op.get("op")
-    return _touched(kind, op["path"], op.get("from") if kind in ("move", "copy") else None)
-
-
-@functools.lru_cache(maxsize=1024)
-def _touched(kind: Any, path: str, source: str | None) -> tuple[Segments, ...]:
-    # Cached: a kernel that updates one field in a loop records the same pointer each time.
-    parsed = None if source is None else parse_pointer(source)
-    return tuple(touched_paths(kind, parse_pointer(path), parsed))
+    return [path for path, _, _ in _noted(op)]
 
 
 #: What the history notes of a path: the path, its prefixes (itself included), its cost.
 Noted = tuple[Segments, tuple[Segments, ...], int]
 
+#: Pointers up to this long have their notes cached: a kernel that updates one field in a loop
+#: records the same pointer each time. Longer ones (deeper, or with long keys, which a
+#: frontend's edits may carry) are not, so the cache holds little whatever frontends send.
+_CACHED_POINTER = 32
+
 
 def _noted(op: dict[str, Any]) -> tuple[Noted, ...]:
-    kind = op.get("op")
-    return _noted_paths(kind, op["path"], op.get("from") if kind in ("move", "copy") else None)
+    kind, path = op.get("op"), op["path"]
+    source = op.get("from") if kind in ("move", "copy") else None
+    if len(path) <= _CACHED_POINTER and (source is None or len(source) <= _CACHED_POINTER):
+        return _noted_cached(kind, path, source)
+    return _noted_paths(kind, path, source)
 
 
-@functools.lru_cache(maxsize=1024)
 def _noted_paths(kind: Any, path: str, source: str | None) -> tuple[Noted, ...]:
+    parsed = None if source is None else parse_pointer(source)
     return tuple(
         (p, tuple(p[:n] for n in range(1, len(p) + 1)), _cost(p))
-        for p in _touched(kind, path, source)
+        for p in touched_paths(kind, parse_pointer(path), parsed)
     )
+
+
+_noted_cached = functools.lru_cache(maxsize=1024)(_noted_paths)
 
 
 def interferes(changes: list[dict[str, Any]], ops: list[dict[str, Any]]) -> bool:
@@ -142,7 +145,10 @@ class History:
 
 
 def _cost(path: Segments) -> int:
-    return sum(map(len, path)) + 64 * len(path)
+    """About the bytes the history keeps for a path: its text, and its prefixes' tuples (which
+    grow with the square of its depth)."""
+    depth = len(path)
+    return sum(map(len, path)) + 120 * depth + 4 * depth * (depth + 1)
 
 
 def _show(segments: Segments) -> str:

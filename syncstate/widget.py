@@ -57,10 +57,11 @@ class WidgetBridge:
         self._model = model
         #: Whether a view uses this widget: only then does the model's traffic go on it.
         self.subscribed = False
-        #: The ids of the models the state holds, and the version they were found at.
-        self._held: tuple[int, frozenset[str]] = (-1, frozenset())
-        #: Per field walked for them: its document then, and the ids found in it.
-        self._found: dict[str, tuple[Any, frozenset[str]]] = {}
+        #: The models the state holds, and the version they were found at. The models, not
+        #: their ids: a model closed and opened again has a new id, and the same place.
+        self._held: tuple[int, frozenset[Any]] = (-1, frozenset())
+        #: Per field walked for them: its document then, and the models found in it.
+        self._found: dict[str, tuple[Any, frozenset[Any]]] = {}
         self.widget = widget_class(syncstate_id=model.model_id)
         keep_on_main_shell(self.widget.comm)
         self.widget.on_msg(self._receive)
@@ -95,7 +96,9 @@ class WidgetBridge:
     def _answer_child(self, model_id: Any) -> None:
         """A view of this model wants a model it refers to (`host.getWidget`): open that
         model's widget, and name it in the answer, which follows the widget's `comm_open`."""
-        child = control.live_model(model_id) if model_id in self._held_ids() else None
+        child = control.live_model(model_id)
+        if child not in self._held_models():
+            child = None
         bridge = None if child is None else bridge_of(child)
         if bridge is None:
             message = f"syncstate: this model holds no live model {model_id!r}"
@@ -104,7 +107,7 @@ class WidgetBridge:
             answer = write_child(model_id, bridge.widget.model_id)
         self.widget.send(answer)
 
-    def _held_ids(self) -> frozenset[str]:
+    def _held_models(self) -> frozenset[Any]:
         """Found by one walk per version of the fields that may hold models and changed: a
         request costs no walk of its own, rows that no model ever entered are never walked, and
         an untracked field (a custom `to_json`) only once per value. So a frontend that
@@ -120,9 +123,9 @@ class WidgetBridge:
                 if last is not None and last[0] is document and model._changes_by_replacing(name):
                     found[name] = last  # an untracked document changes only by being replaced
                 else:
-                    found[name] = (document, frozenset(c.model_id for c in models_in(document)))
+                    found[name] = (document, frozenset(models_in(document)))
             self._found = found
-            self._held = (version, frozenset().union(*(ids for _, ids in found.values())))
+            self._held = (version, frozenset().union(*(held for _, held in found.values())))
         return self._held[1]
 
     def _closed_by_frontend(self, msg: Any) -> None:

@@ -210,11 +210,43 @@ def test_child_requests_walk_an_untracked_field_once_per_value(
     walked_sizes: list[int] = []
     walk = widget.models_in
     monkeypatch.setattr(widget, "models_in", lambda v: walked_sizes.append(len(v)) or walk(v))
-    child = m.children[0].model_id
+    child = m.children[0]
     for n in range(3):
         m.n = n  # a new version, the points unchanged
-        assert child in bridge._held_ids()
+        assert child in bridge._held_models()
     assert walked_sizes.count(1000) == 1 and walked_sizes.count(1) == 3
     m.points = [(0, 0)]  # a new value: walked again
-    assert child in bridge._held_ids()
+    assert child in bridge._held_models()
     assert walked_sizes[-2:] == [1, 1] and len(walked_sizes) == 6
+
+
+def test_a_child_closed_and_opened_again_is_found_by_its_new_id(comms: FakeManager) -> None:
+    from syncstate import widget
+
+    leaf = Leaf()
+    m = Holder(one=leaf, children=[Leaf()])
+    bridge = widget.bridge_of(m)
+    assert bridge is not None
+    assert leaf in bridge._held_models()
+    leaf.close()
+    leaf.open()  # a new comm, a new id, the same place in the state
+    m.children = [*m.children, Leaf()]  # a new version of the parent
+    bridge.widget.comm.sent.clear()
+    bridge._answer_child(leaf.model_id)
+    [(answer, _)] = bridge.widget.comm.sent
+    child_widget = widget.bridge_of(leaf)
+    assert child_widget is not None
+    assert answer["content"] == {
+        "method": "child",
+        "model_id": leaf.model_id,
+        "widget": child_widget.widget.model_id,
+    }
+
+
+def test_a_model_put_where_its_reference_text_was_is_a_change(comms: FakeManager) -> None:
+    """The same on the wire, but not the same state: the field now holds the model."""
+    leaf = Leaf()
+    m = Holder(rows=[f"syncstate:{leaf.model_id}"])
+    version = m.version
+    m.rows = [leaf]
+    assert m.version == version + 1 and "rows" in walked(m)
