@@ -34,7 +34,11 @@ def touched_paths(kind: Any, path: list[str], source: list[str] | None) -> list[
 
 def touched(op: dict[str, Any]) -> list[Segments]:
     """`touched_paths` of a wire op (pointers not yet parsed)."""
-    return [path for path, _, _ in _noted(op)]
+    kind = op.get("op")
+    source = op.get("from") if kind in ("move", "copy") else None
+    return touched_paths(
+        kind, parse_pointer(op["path"]), None if source is None else parse_pointer(source)
+    )
 
 
 #: What the history notes of a path: the path, its prefixes (itself included), its cost.

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
 from typing import Any, NamedTuple
 
-from .protocol import BAD_OP, BAD_PATH, REF_PREFIX, TEST_FAILED, SyncError
-from .serialize import Referable
+from .protocol import BAD_OP, BAD_PATH, TEST_FAILED, SyncError
+from .serialize import Referable, ref_text
 
 __all__ = [
     "Op",
@@ -126,7 +126,7 @@ def json_equal(a: Any, b: Any, refs_as_text: bool = False) -> bool:
 
 
 def _as_sent(value: Any) -> Any:
-    return REF_PREFIX + value.model_id if isinstance(value, Referable) else value
+    return ref_text(value) if isinstance(value, Referable) else value
 
 
 def json_copy(value: Any) -> Any:

@@ -40,6 +40,11 @@ def models_in(value: Any) -> Iterator[Referable]:
             yield item
 
 
+def ref_text(model: Referable) -> str:
+    """A model as a state document holds it on the wire: `"syncstate:<id>"`."""
+    return REF_PREFIX + model.model_id
+
+
 def to_wire(value: Any) -> Any:
     """A plain-JSON copy of `value` for a message: models become references, binary stays bytes.
 
@@ -66,7 +71,7 @@ def to_wire(value: Any) -> Any:
     if isinstance(value, BINARY):
         return bytes(value)
     if isinstance(value, Referable):
-        return REF_PREFIX + value.model_id
+        return ref_text(value)
     raise TypeError(
         f"a {type(value).__name__} cannot be synced as JSON; give the trait a to_json/from_json"
     )

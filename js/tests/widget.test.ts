@@ -94,6 +94,15 @@ describe('a child model through its parent widget', () => {
     await expect(asked).rejects.toThrow('not available any more');
   });
 
+  it('fails at once when the parent widget closes while the child widget is awaited', async () => {
+    const parent = new FakeWidget('parent', {}).start();
+    const asked = parent.bridge.child('kid');
+    parent.receive({ method: 'child', model_id: 'kid', widget: 'w-kid' }); // no widget starts
+    await settle();
+    parent.close();
+    await expect(asked).rejects.toThrow('not available any more');
+  });
+
   it('fails after a while when the child widget never starts in this page', async () => {
     vi.useFakeTimers();
     const parent = new FakeWidget('parent', {}).start();

@@ -216,7 +216,7 @@ export class KernelModels {
           const { state, version } = readState(readBuffers(data, msg.buffers ?? []));
           this.attach(comm, state, version);
         } catch (error) {
-          console.warn('syncstate: ignoring a model state with bad buffers', error);
+          console.warn('syncstate: ignoring a bad model state', error);
           comm.dispose();
         }
         settled.resolve();

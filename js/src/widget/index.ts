@@ -51,11 +51,15 @@ export class Bridge {
   /** Child model requests awaiting the kernel's `child` answer, by model id. */
   private readonly children = new Map<string, Waiters<void>>();
   private closed = false;
+  /** Rejected when the widget closes: requests waiting for a child's widget stop waiting. */
+  private readonly gone = new Waiters<never>();
 
   constructor(
     private readonly widget: WidgetModel,
     private readonly registry: Registry
-  ) {}
+  ) {
+    this.gone.promise.catch(() => {}); // nobody may be waiting: not an unhandled rejection
+  }
 
   /** The model, once the kernel has sent its state. */
   model(): Promise<Mirror> {
@@ -113,7 +117,8 @@ export class Bridge {
       }
       await asked.promise;
     }
-    return (await this.registry.bridge(modelId, CHILD_WIDGET_TIMEOUT_MS)).model();
+    const started = this.registry.bridge(modelId, CHILD_WIDGET_TIMEOUT_MS);
+    return (await Promise.race([started, this.gone.promise])).model();
   }
 
   private childAnswered({ modelId, widget, message }: ChildAnswer): void {
@@ -130,6 +135,7 @@ export class Bridge {
   close(): void {
     this.closed = true;
     const gone = new Error(GONE);
+    this.gone.reject(gone);
     this.waiting?.reject(gone);
     this.children.forEach(asked => asked.reject(gone));
     this.children.clear();
