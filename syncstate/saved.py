@@ -45,8 +45,12 @@ def saved_state(model: Model) -> dict[str, Any]:
             return {"state_omitted": TOO_LARGE}
         return {"state": json.loads(text), "version": model.version}
     held = _held_models(model)
-    if any(_encode_within_cap(child._state) is None for child in held):
-        return {"state_omitted": TOO_LARGE}
+    room = SAVED_STATE_MAX_CHARS - len(text)  # the cap counts the whole output, children too
+    for child in held:
+        child_encoded = _encode_within_cap(child._state, room)
+        if child_encoded is None:
+            return {"state_omitted": TOO_LARGE}  # before copying any of them
+        room -= len(child_encoded[0])
     saved: dict[str, Any] = _saved_entry(model)
     if held:
         saved["models"] = {child.model_id: _saved_entry(child) for child in held}
@@ -79,14 +83,16 @@ def _saved_entry(model: Model) -> dict[str, Any]:
     return saved
 
 
-def _encode_within_cap(state: dict[str, Any]) -> tuple[str, bool] | None:
+def _encode_within_cap(state: dict[str, Any], cap: int | None = None) -> tuple[str, bool] | None:
     """The state's compact JSON text and whether it is plain JSON, or None when the text is
-    over the cap. Binary values and models stand in by about their size on the wire (counted by
-    their bytes, less than their base64), and make the state not plain.
+    over `cap` (by default the saved-state cap). Binary values and models stand in by about
+    their size on the wire (counted by their bytes, less than their base64), and make the state
+    not plain.
 
     A list is encoded in slices, each sized from the rows so far to end near the cap, so a
     state far over the cap costs the encoding of about the cap, not of the state. The text is
     joined once, from its parts, to hold no more than about twice the cap at any time."""
+    cap = SAVED_STATE_MAX_CHARS if cap is None else cap
     stood_in: list[Any] = []
     parts: list[str] = []
     size = 1  # the closing brace; the size of the parts so far follows
@@ -100,15 +106,15 @@ def _encode_within_cap(state: dict[str, Any]) -> tuple[str, bool] | None:
             parts.append("[")
             size += 1  # with the closing bracket, and less the first slice's comma
             start, step = 0, 64
-            while start < len(value) and size <= SAVED_STATE_MAX_CHARS:
+            while start < len(value) and size <= cap:
                 piece = json_text(list.__getitem__(value, slice(start, start + step)), stood_in)
                 parts += ("," if start else "", piece[1:-1])
                 size += len(piece) - 1
                 per_row = len(piece) / min(step, len(value) - start)
                 start += step
-                step = max(64, min(2 * start, int((SAVED_STATE_MAX_CHARS - size) / per_row) + 64))
+                step = max(64, min(2 * start, int((cap - size) / per_row) + 64))
             parts.append("]")
-        if size > SAVED_STATE_MAX_CHARS:
+        if size > cap:
             return None
     text = "".join(parts) + "}" if parts else "{}"
-    return None if len(text) > SAVED_STATE_MAX_CHARS else (text, not stood_in)
+    return None if len(text) > cap else (text, not stood_in)

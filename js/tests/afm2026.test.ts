@@ -241,6 +241,18 @@ describe('saved views', () => {
     expect(saveState(mirror)).toEqual({ state_omitted: 'too_large' });
   });
 
+  it('models held that are under the cap each but over it together are not saved, nor encoded', () => {
+    const a = mirrorOf('a', { text: 'x'.repeat(2_100_000) }).mirror;
+    const b = mirrorOf('b', { text: 'y'.repeat(2_100_000) }).mirror;
+    const { mirror } = mirrorOf('top', { kids: ['syncstate:a', 'syncstate:b'] });
+    const known: Record<string, Mirror> = { a, b };
+    const reads = vi.spyOn(JSON, 'stringify');
+    expect(saveState(mirror, id => known[id])).toEqual({ state_omitted: 'too_large' });
+    expect(reads).not.toHaveBeenCalled();
+    reads.mockRestore();
+    expect(Object.keys(saveState(mirror, id => (id === 'a' ? a : undefined)).models ?? {})).toEqual(['a']);
+  });
+
   it('a big state is found over the cap without being copied', () => {
     const rows = Array.from({ length: 1_000_000 }, (_, i) => ({ id: i, label: `row ${i}` }));
     const { mirror } = mirrorOf('m', { rows });

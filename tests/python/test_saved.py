@@ -116,3 +116,13 @@ def test_the_saved_state_is_a_snapshot_of_the_display(comms: FakeManager) -> Non
     model.rows[0]["done"] = True
     model.rows.append({"done": False})
     assert view["state"]["rows"] == [{"done": False}] and view["version"] == 0
+
+
+def test_held_models_under_the_cap_each_but_over_it_together_are_not_copied(
+    comms: FakeManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(saved, "SAVED_STATE_MAX_CHARS", 3000)
+    board = Board(items=[Picture(note="x" * 1600, image=b"\x01"), Picture(note="y" * 1600)])
+    monkeypatch.setattr(saved, "_saved_entry", lambda m: pytest.fail("a state was copied"))
+    view = board._repr_mimebundle_()[MIME]
+    assert view["state_omitted"] == "too_large"

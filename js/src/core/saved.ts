@@ -59,15 +59,15 @@ function savedEntry(mirror: Mirror): SavedState {
 }
 
 /**
- * Whether a state's JSON text is surely longer than the cap, found by a walk that stops once
- * it is: saving a notebook (JupyterLab autosaves every few minutes) with a million-row view
- * costs about the cap, not a copy and an encoding of every row. Sizes are lower bounds of
- * the JSON text (binary values by their bytes, less than their base64).
+ * A lower bound of a state's JSON text length (binary values by their bytes, less than their
+ * base64), found by a walk that stops once it passes `budget`: saving a notebook (JupyterLab
+ * autosaves every few minutes) with a million-row view costs about the cap, not a copy and an
+ * encoding of every row.
  */
-function surelyOverCap(state: unknown): boolean {
+function sizeAtLeast(state: unknown, budget: number): number {
   let size = 0;
   const stack: unknown[] = [state];
-  while (stack.length && size <= SAVED_STATE_MAX_CHARS) {
+  while (stack.length && size <= budget) {
     const item = stack.pop();
     if (typeof item === 'string') {
       size += item.length + 2;
@@ -76,13 +76,13 @@ function surelyOverCap(state: unknown): boolean {
     } else if (Array.isArray(item)) {
       size += 1 + item.length; // brackets and commas
       // Each element takes a character at least: past the room left, the cap is surely passed.
-      const room = SAVED_STATE_MAX_CHARS - size + 1;
+      const room = budget - size + 1;
       for (let i = 0; i < item.length && i < room; i++) {
         stack.push(item[i]);
       }
     } else if (isObject(item)) {
       for (const key in item) {
-        if (size > SAVED_STATE_MAX_CHARS) {
+        if (size > budget) {
           break;
         }
         size += key.length + 3;
@@ -92,7 +92,7 @@ function surelyOverCap(state: unknown): boolean {
       size += 1; // a number, true, false or null takes a character at least
     }
   }
-  return size > SAVED_STATE_MAX_CHARS;
+  return size;
 }
 
 /** The model ids a state document refers to (`"syncstate:<id>"` strings), anywhere in it. */
@@ -112,7 +112,9 @@ function referencedIds(value: unknown, found: string[] = []): string[] {
  * finds (`models`), or why it was not saved. The Python side saves the same (syncstate/saved.py).
  */
 export function saveState(mirror: Mirror, known: (modelId: string) => Mirror | undefined = () => undefined): SavedState {
-  if (surelyOverCap(mirror.state)) {
+  // The cap counts the whole output, the models held too: each is measured against what is left.
+  let room = SAVED_STATE_MAX_CHARS - sizeAtLeast(mirror.state, SAVED_STATE_MAX_CHARS);
+  if (room < 0) {
     return { state_omitted: TOO_LARGE }; // before any copy, encoding or walk of its rows
   }
   const saved = savedEntry(mirror);
@@ -121,7 +123,8 @@ export function saveState(mirror: Mirror, known: (modelId: string) => Mirror | u
   for (let modelId = unvisited.pop(); modelId !== undefined; modelId = unvisited.pop()) {
     const child = known(modelId);
     if (child !== undefined && modelId !== mirror.modelId && !(modelId in models)) {
-      if (surelyOverCap(child.state)) {
+      room -= sizeAtLeast(child.state, room);
+      if (room < 0) {
         return { state_omitted: TOO_LARGE };
       }
       models[modelId] = savedEntry(child);
